@@ -1,0 +1,60 @@
+/* addrmap.c - lock-free address-keyed map (see addrmap.h). */
+#include "addrmap.h"
+
+#include <sys/mman.h>
+
+#include "errors.h"
+
+#define MAX_PROBES 256
+
+int tl_addrmap_init(struct tl_addrmap *m, unsigned order)
+{
+    size_t n = (size_t)1 << order;
+    void *p = mmap(NULL, n * sizeof(struct tl_addrmap_slot), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return TL_ENOMEM;
+    m->slots = p;
+    m->mask = n - 1;
+    return 0;
+}
+
+static inline size_t hash_key(uintptr_t key)
+{
+    /* Fibonacci hashing: lock addresses are 8- or 16-byte aligned, so mix high bits down. */
+    uint64_t h = (uint64_t)key * 0x9E3779B97F4A7C15ull;
+    return (size_t)(h ^ (h >> 29));
+}
+
+struct tl_addrmap_slot *tl_addrmap_slot(struct tl_addrmap *m, uintptr_t key, int create)
+{
+    if (!m->slots)
+        return NULL;
+    size_t i = hash_key(key) & m->mask;
+    for (int probe = 0; probe < MAX_PROBES; probe++, i = (i + 1) & m->mask) {
+        struct tl_addrmap_slot *s = &m->slots[i];
+        uintptr_t k = atomic_load_explicit(&s->key, memory_order_acquire);
+        if (k == key)
+            return s;
+        if (k != 0)
+            continue;
+        if (!create)
+            return NULL;
+        uintptr_t expected = 0;
+        if (atomic_compare_exchange_strong_explicit(&s->key, &expected, key,
+                                                    memory_order_acq_rel,
+                                                    memory_order_acquire))
+            return s;
+        if (expected == key)
+            return s; /* another thread inserted the same key first */
+    }
+    return NULL;
+}
+
+void tl_addrmap_clear(struct tl_addrmap *m)
+{
+    if (!m->slots)
+        return;
+    /* Private anonymous memory reads back as zeros after MADV_DONTNEED, for free. */
+    madvise(m->slots, (m->mask + 1) * sizeof(struct tl_addrmap_slot), MADV_DONTNEED);
+}

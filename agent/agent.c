@@ -1,0 +1,169 @@
+/* agent.c - the agent's constructor, destructor and fork handlers (see agent.h). */
+#include "agent.h"
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "clock.h"
+#include "collector.h"
+#include "detect_lock_order.h"
+#include "detect_misuse.h"
+#include "lockgraph.h"
+#include "lockmap.h"
+#include "lockops.h"
+#include "log.h"
+#include "options.h"
+#include "publish.h"
+#include "real.h"
+#include "stack.h"
+#include "symbols.h"
+#include "thread.h"
+
+#define LOCKMAP_ORDER 21 /* 2M slots: addresses of every lock ever seen */
+#define GRAPH_ORDER 20   /* 1M edge slots */
+
+void tl_wrap_thread_after_fork_child(void);
+
+static int exit_status = -1; /* main's return or exit()'s argument, -1 unknown */
+
+void tl_agent_set_exit_status(int status)
+{
+    exit_status = status & 0xff;
+}
+
+/* Our own text range, so stacks can leave the agent's frames out. */
+static int find_self(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    uintptr_t *range = data, here = range[0];
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && here >= lo && here < lo + ph->p_memsz) {
+            range[0] = lo;
+            range[1] = lo + ph->p_memsz;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void read_file(const char *path, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, buf, size - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    for (ssize_t i = 0; i < n - 1; i++)
+        if (buf[i] == '\0')
+            buf[i] = ' '; /* cmdline: NUL-separated arguments */
+    size_t len = strlen(buf);
+    if (len && buf[len - 1] == '\n')
+        buf[len - 1] = '\0';
+}
+
+static void default_db_path(char *out, size_t size)
+{
+    char comm[64];
+    read_file("/proc/self/comm", comm, sizeof comm);
+    snprintf(out, size, "threadlens-%s-%d.db", comm[0] ? comm : "prog", (int)getpid());
+}
+
+static void fork_prepare(void)
+{
+    tl_graph_fork_prepare();
+    tl_thread_fork_prepare();
+    tl_misuse_fork_prepare();
+    tl_stack_fork_prepare();
+    tl_arena_fork_prepare();
+}
+
+static void fork_parent(void)
+{
+    tl_arena_fork_parent();
+    tl_stack_fork_parent();
+    tl_misuse_fork_parent();
+    tl_thread_fork_parent();
+    tl_graph_fork_parent();
+}
+
+/* The child has one thread and the parent's memory: start a fresh agent state from it. */
+static void fork_child(void)
+{
+    tl_arena_after_fork_child();
+    tl_stack_after_fork_child();
+    tl_misuse_after_fork_child();
+    tl_graph_after_fork_child();
+    tl_wrap_thread_after_fork_child();
+    tl_publish_reset();
+    tl_lockmap_after_fork_child();
+    tl_lock_order_after_fork_child();
+    tl_collector_after_fork_child();
+    tl_thread_after_fork_child();
+    if (tl_self)
+        tl_lockops_after_fork_child(tl_self);
+    tl_symbols_refresh();
+    exit_status = -1;
+}
+
+static int init_tables(void)
+{
+    uintptr_t range[2] = {(uintptr_t)&find_self, 0};
+    dl_iterate_phdr(find_self, range);
+    tl_stack_init(tl_options.stacks, range[0], range[1]);
+    if (tl_thread_init() < 0 || tl_lockmap_init(LOCKMAP_ORDER) < 0 ||
+        tl_graph_init(GRAPH_ORDER) < 0)
+        return -1;
+    return 0;
+}
+
+__attribute__((constructor)) static void agent_init(void)
+{
+    int bad = tl_options_parse(getenv("THREADLENS_OPTIONS"));
+    (void)bad;
+    tl_log_set_level(tl_options.log);
+    if (tl_real_init() < 0)
+        return;
+    if (init_tables() < 0) {
+        tl_log(TL_LOG_ERROR, "cannot allocate the agent's tables; running without threadlens");
+        return;
+    }
+    if (!tl_options.db[0])
+        default_db_path(tl_options.db, sizeof tl_options.db);
+    static char exe[PATH_MAX], cmdline[1024];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    read_file("/proc/self/cmdline", cmdline, sizeof cmdline);
+    struct tl_process_info info = {.pid = getpid(), .ppid = getppid(), .exe = exe,
+                                   .cmdline = cmdline, .start_ns = tl_now_ns()};
+    if (tl_collector_start(tl_options.db, &info) < 0) {
+        tl_log(TL_LOG_ERROR, "cannot record to %s; running without threadlens", tl_options.db);
+        return;
+    }
+    tl_thread_set_all_exited_hook(tl_collector_all_threads_exited);
+    struct tl_thread *main_thread = tl_thread_register(0, NULL);
+    if (main_thread) {
+        char comm[16];
+        read_file("/proc/self/comm", comm, sizeof comm);
+        tl_thread_set_name(main_thread, comm);
+    }
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
+    atomic_store(&tl_active, 1);
+    tl_log(TL_LOG_INFO, "recording to %s", tl_options.db);
+}
+
+__attribute__((destructor)) static void agent_fini(void)
+{
+    tl_collector_finish(exit_status, "exit");
+}

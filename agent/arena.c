@@ -1,0 +1,77 @@
+/* arena.c - bump allocator over mmap'd chunks (see arena.h). */
+#include "arena.h"
+
+#include <stdint.h>
+#include <sys/mman.h>
+
+#include "spin.h"
+
+#define CHUNK_SIZE (4u << 20)
+
+static struct tl_spin arena_lock = TL_SPIN_INIT;
+static char *chunk_cur;                 /* under arena_lock */
+static size_t chunk_left;               /* under arena_lock */
+static size_t used_bytes;               /* under arena_lock */
+static size_t limit_bytes = (size_t)1 << 30; /* set at init */
+
+static void *map_chunk(size_t size)
+{
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+void *tl_arena_alloc(size_t size)
+{
+    size = (size + 15) & ~(size_t)15;
+    void *out = NULL;
+    tl_spin_lock(&arena_lock);
+    if (used_bytes + size > limit_bytes)
+        goto done;
+    if (size > CHUNK_SIZE / 4) {
+        out = map_chunk(size);
+    } else {
+        if (size > chunk_left) {
+            char *c = map_chunk(CHUNK_SIZE);
+            if (!c)
+                goto done;
+            chunk_cur = c;
+            chunk_left = CHUNK_SIZE;
+        }
+        out = chunk_cur;
+        chunk_cur += size;
+        chunk_left -= size;
+    }
+    if (out)
+        used_bytes += size;
+done:
+    tl_spin_unlock(&arena_lock);
+    return out;
+}
+
+size_t tl_arena_used(void)
+{
+    tl_spin_lock(&arena_lock);
+    size_t n = used_bytes;
+    tl_spin_unlock(&arena_lock);
+    return n;
+}
+
+void tl_arena_set_limit(size_t bytes)
+{
+    limit_bytes = bytes;
+}
+
+void tl_arena_after_fork_child(void)
+{
+    tl_spin_reset(&arena_lock);
+}
+
+void tl_arena_fork_prepare(void)
+{
+    tl_spin_lock(&arena_lock);
+}
+
+void tl_arena_fork_parent(void)
+{
+    tl_spin_unlock(&arena_lock);
+}

@@ -1,0 +1,25 @@
+/*
+ * arena.h - the agent's allocator for records that live as long as the
+ * process (threads, locks, edges, stacks, findings). Never the wrapped
+ * malloc: chunks come from mmap. Any thread may allocate; a tl_spin protects
+ * the bump pointer. Called on slow paths only (a new fact), never per lock
+ * operation. Memory is zeroed and never returned; tl_arena_limit() bounds it,
+ * and past the limit allocation fails (NULL) and the caller degrades.
+ */
+#ifndef TL_ARENA_H
+#define TL_ARENA_H
+
+#include <stddef.h>
+
+/* Returns zeroed memory aligned to 16 bytes, or NULL when the limit is reached or mmap fails. */
+void *tl_arena_alloc(size_t size);
+size_t tl_arena_used(void);
+void tl_arena_set_limit(size_t bytes);
+/* Child side of fork: the spin may have been held by a thread that no longer exists. */
+void tl_arena_after_fork_child(void);
+
+/* fork: hold the table lock across fork so the child inherits a consistent table. */
+void tl_arena_fork_prepare(void);
+void tl_arena_fork_parent(void);
+
+#endif

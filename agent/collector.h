@@ -1,0 +1,29 @@
+/*
+ * collector.h - the agent's own thread. Every `interval` it takes the
+ * publish queue and writes it, with a sample and re-evaluated finding
+ * severities, in one SQLite transaction. Application threads never wait for
+ * it: they only push to the queue. collector_lock (a real, uninterposed
+ * mutex) serialises the ticks with the exit and exec flushes, which run on
+ * whichever thread is leaving.
+ */
+#ifndef TL_COLLECTOR_H
+#define TL_COLLECTOR_H
+
+#include "store.h"
+
+/* Opens the database and starts the thread. Returns 0 or a negative TL_E*. */
+int tl_collector_start(const char *db, const struct tl_process_info *info);
+/* Last flush before the process ends: writes everything and the process end, prints the summary. */
+void tl_collector_finish(int status, const char *reason);
+/* Before exec: writes everything; the process row says it ended by exec. */
+void tl_collector_flush_for_exec(void);
+/* exec failed: the process goes on. */
+void tl_collector_exec_failed(void);
+/* Fork child: forget the parent's thread and connection; start again on first need. */
+void tl_collector_after_fork_child(void);
+/* Fork child: starts the collector if it was not started yet in this process. */
+void tl_collector_ensure_started(void);
+/* Every application thread has exited (the main one by pthread_exit). */
+void tl_collector_all_threads_exited(void);
+
+#endif

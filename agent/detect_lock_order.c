@@ -1,0 +1,237 @@
+/* detect_lock_order.c - lock-order inversion detector (see detect_lock_order.h). */
+#include "detect_lock_order.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "lockgraph.h"
+#include "log.h"
+
+#define REPORTED_SIZE 4096 /* power of two */
+
+static uint64_t reported[REPORTED_SIZE]; /* cycle signatures already reported; graph lock */
+static int reported_full_logged;         /* graph lock */
+
+static inline struct tl_ecache_entry *cache_slot(struct tl_thread *self, uint64_t key)
+{
+    uint64_t h = key * 0x9E3779B97F4A7C15ull;
+    return &self->ecache[(h >> 40) & (TL_ECACHE_SIZE - 1)];
+}
+
+static inline struct tl_edge *find_edge(struct tl_thread *self, struct tl_lock *from,
+                                        struct tl_lock *to)
+{
+    uint64_t key = ((uint64_t)from->id << 32) | to->id;
+    struct tl_ecache_entry *c = cache_slot(self, key);
+    if (c->key == key)
+        return c->edge;
+    struct tl_edge *e = tl_graph_find(from, to);
+    if (e) {
+        c->key = key;
+        c->edge = e;
+    }
+    return e;
+}
+
+static int holds_lock_id(const struct tl_thread *self, uint32_t id)
+{
+    for (int i = 0; i < self->nheld; i++)
+        if (self->held[i].lock && self->held[i].lock->id == id)
+            return 1;
+    return 0;
+}
+
+/* Repeated acquisition of a known edge: it may add a second thread or lose a gate. */
+static void note_evidence(struct tl_thread *self, struct tl_edge *e)
+{
+    int changed = 0;
+    if (e->thread != self->id && !atomic_load_explicit(&e->multi, memory_order_relaxed)) {
+        atomic_store_explicit(&e->multi, 1, memory_order_relaxed);
+        changed = 1;
+    }
+    for (int g = 0; g < TL_EDGE_GATES; g++) {
+        uint32_t gate = atomic_load_explicit(&e->gates[g], memory_order_relaxed);
+        if (gate && !holds_lock_id(self, gate)) {
+            atomic_store_explicit(&e->gates[g], 0, memory_order_relaxed);
+            changed = 1;
+        }
+    }
+    if (changed)
+        tl_publish(&e->pub);
+}
+
+static void set_gates(struct tl_thread *self, struct tl_edge *e)
+{
+    int g = 0;
+    for (int i = 0; i < self->nheld && g < TL_EDGE_GATES; i++) {
+        struct tl_lock *l = self->held[i].lock;
+        if (l && l != e->from && l != e->to)
+            atomic_store_explicit(&e->gates[g++], l->id, memory_order_relaxed);
+    }
+}
+
+/* Graph lock held. Returns 1 when the cycle was reported before (or cannot be remembered). */
+static int already_reported(struct tl_edge **cycle, int n)
+{
+    uint64_t sig = 0;
+    for (int i = 0; i < n; i++) {
+        uint64_t x = (uint64_t)cycle[i]->id * 0x9E3779B97F4A7C15ull;
+        sig += x ^ (x >> 31); /* order-independent: the same cycle from any edge */
+    }
+    sig |= 1;
+    for (unsigned i = 0, k = (unsigned)sig; i < REPORTED_SIZE; i++, k++) {
+        uint64_t *slot = &reported[k & (REPORTED_SIZE - 1)];
+        if (*slot == sig)
+            return 1;
+        if (*slot == 0) {
+            *slot = sig;
+            return 0;
+        }
+    }
+    if (!reported_full_logged) {
+        reported_full_logged = 1;
+        tl_log(TL_LOG_ERROR, "too many lock-order cycles; further ones are not reported");
+    }
+    return 1;
+}
+
+static void report_cycle(struct tl_thread *self, struct tl_edge **cycle, int n)
+{
+    if (already_reported(cycle, n))
+        return;
+    /* Start at the lock seen first, so the report reads in program order. */
+    int start = 0;
+    for (int i = 1; i < n; i++)
+        if (cycle[i]->from->id < cycle[start]->from->id)
+            start = i;
+    struct tl_finding *f = tl_finding_new(TL_FINDING_LOCK_ORDER, TL_SEVERITY_ERROR, self->id,
+                                          (unsigned)n);
+    if (!f)
+        return;
+    for (int i = 0; i < n; i++) {
+        struct tl_edge *e = cycle[(start + i) % n];
+        f->items[i] = (struct tl_finding_item){.role = TL_ROLE_EDGE, .thread = e->thread,
+                                               .edge = e, .lock = e->from};
+    }
+    atomic_store(&f->severity, tl_lock_order_severity(f));
+    tl_publish(&f->pub);
+}
+
+static void check_cycle(struct tl_thread *self, struct tl_edge *e, int held, int acq)
+{
+    struct tl_edge *cycle[TL_MAX_CYCLE];
+    int n = tl_graph_find_cycle(e, held, acq, cycle, TL_MAX_CYCLE);
+    if (n > 0)
+        report_cycle(self, cycle, n);
+}
+
+/* Under the graph lock: creates the edge or adds a mode pair to it. */
+static void record_edge(struct tl_thread *self, struct tl_held *h, struct tl_lock *lock,
+                        int mode, const struct tl_frame *frames, int nframes,
+                        struct tl_stack *acquire_stack)
+{
+    unsigned bit = TL_MODE_BIT(h->mode, mode);
+    struct tl_edge *e = tl_graph_find(h->lock, lock);
+    if (!e) {
+        e = tl_graph_add(h->lock, lock, self->id);
+        if (!e)
+            return;
+        e->held_stack = tl_stack_of_held(frames, nframes, h->caller);
+        e->acquire_stack = acquire_stack;
+        set_gates(self, e);
+    } else if (atomic_load_explicit(&e->modes, memory_order_relaxed) & bit) {
+        note_evidence(self, e);
+        return;
+    } else {
+        note_evidence(self, e);
+    }
+    atomic_fetch_or_explicit(&e->modes, (unsigned char)bit, memory_order_relaxed);
+    tl_publish(&e->pub);
+    check_cycle(self, e, h->mode, mode);
+}
+
+static void new_facts(struct tl_thread *self, struct tl_lock *lock, int mode)
+{
+    int saved_errno = errno;
+    self->in_agent++;
+    struct tl_frame frames[TL_STACK_MAX];
+    int nframes = tl_stack_unwind(frames, TL_STACK_MAX);
+    struct tl_stack *acquire_stack = tl_stack_from_frames(frames, nframes, 0);
+    tl_graph_lock();
+    for (int i = 0; i < self->nheld; i++) {
+        struct tl_held *h = &self->held[i];
+        if (h->lock && h->lock != lock)
+            record_edge(self, h, lock, mode, frames, nframes, acquire_stack);
+    }
+    tl_graph_unlock();
+    self->in_agent--;
+    errno = saved_errno;
+}
+
+/*
+ * Hot path: called after `self` acquired `lock` (not yet pushed on held[]).
+ * Known edges cost a cache probe and a few loads; anything new goes to
+ * new_facts(), which unwinds once for all of them.
+ */
+void tl_lock_order_on_acquire(struct tl_thread *self, struct tl_lock *lock, int mode,
+                              struct tl_caller caller)
+{
+    (void)caller;
+    int need_new = 0;
+    for (int i = 0; i < self->nheld; i++) {
+        struct tl_held *h = &self->held[i];
+        if (!h->lock || h->lock == lock)
+            continue;
+        struct tl_edge *e = find_edge(self, h->lock, lock);
+        if (!e || !(atomic_load_explicit(&e->modes, memory_order_relaxed) &
+                    TL_MODE_BIT(h->mode, mode))) {
+            need_new = 1;
+            continue;
+        }
+        note_evidence(self, e);
+    }
+    if (__builtin_expect(need_new, 0))
+        new_facts(self, lock, mode);
+}
+
+static int gate_common_to_all(const struct tl_finding *f)
+{
+    const struct tl_edge *first = f->items[0].edge;
+    for (int g = 0; g < TL_EDGE_GATES; g++) {
+        uint32_t gate = atomic_load_explicit(&first->gates[g], memory_order_relaxed);
+        if (!gate)
+            continue;
+        unsigned i;
+        for (i = 1; i < f->nitems; i++) {
+            const struct tl_edge *e = f->items[i].edge;
+            int found = 0;
+            for (int k = 0; k < TL_EDGE_GATES; k++)
+                found |= atomic_load_explicit(&e->gates[k], memory_order_relaxed) == gate;
+            if (!found)
+                break;
+        }
+        if (i == f->nitems)
+            return 1;
+    }
+    return 0;
+}
+
+int tl_lock_order_severity(const struct tl_finding *f)
+{
+    if (f->nitems == 0)
+        return TL_SEVERITY_ERROR;
+    if (gate_common_to_all(f))
+        return TL_SEVERITY_INFO;
+    uint32_t first_thread = f->items[0].edge->thread;
+    for (unsigned i = 0; i < f->nitems; i++) {
+        const struct tl_edge *e = f->items[i].edge;
+        if (atomic_load_explicit(&e->multi, memory_order_relaxed) || e->thread != first_thread)
+            return TL_SEVERITY_ERROR;
+    }
+    return TL_SEVERITY_WARNING;
+}
+
+void tl_lock_order_after_fork_child(void)
+{
+    memset(reported, 0, sizeof reported);
+}

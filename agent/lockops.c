@@ -1,0 +1,179 @@
+/*
+ * lockops.c - acquisition and release bookkeeping shared by all lock
+ * interposers (see lockops.h).
+ *
+ * Whether a lock is held, and by whom, is read from glibc's own lock words
+ * where it keeps them (a mutex's __owner and __lock, an rwlock's __cur_writer
+ * and __readers, a spinlock's word), so the fast path stores nothing shared.
+ * C11 mtx_t is a pthread mutex inside glibc.
+ */
+#include "lockops.h"
+
+#include <errno.h>
+#include <pthread.h>
+
+#include "detect_lock_order.h"
+#include "detect_misuse.h"
+#include "thread.h"
+
+#define MUTEX_KIND_MASK 3  /* PTHREAD_MUTEX_KIND_MASK_NP in glibc */
+#define RWLOCK_READER_SHIFT 3 /* PTHREAD_RWLOCK_READER_SHIFT in glibc */
+
+static struct tl_held *find_held(struct tl_thread *self, uintptr_t addr)
+{
+    for (int i = self->nheld - 1; i >= 0; i--)
+        if (self->held[i].addr == addr)
+            return &self->held[i];
+    return NULL;
+}
+
+struct tl_lock *tl_lockops_lock(struct tl_thread *self, const void *addr, enum tl_lock_kind kind)
+{
+    struct tl_lock *l = tl_lockmap_find((uintptr_t)addr);
+    if (__builtin_expect(l != NULL, 1))
+        return l;
+    int saved_errno = errno;
+    self->in_agent++;
+    l = tl_lockmap_get((uintptr_t)addr, kind, self->id, 1);
+    self->in_agent--;
+    errno = saved_errno;
+    return l;
+}
+
+static int is_recursive(const void *addr, enum tl_lock_kind kind)
+{
+    if (kind != TL_LOCK_MUTEX && kind != TL_LOCK_C11)
+        return 0;
+    const pthread_mutex_t *m = addr;
+    return (m->__data.__kind & MUTEX_KIND_MASK) == PTHREAD_MUTEX_RECURSIVE;
+}
+
+void tl_lockops_before_block(struct tl_thread *self, const void *addr, enum tl_lock_kind kind,
+                             int mode, struct tl_caller caller)
+{
+    struct tl_held *h = find_held(self, (uintptr_t)addr);
+    if (!h || is_recursive(addr, kind))
+        return;
+    if (kind == TL_LOCK_RWLOCK && mode == TL_MODE_READ && h->mode == TL_MODE_READ)
+        return; /* recursive read locking is allowed */
+    tl_misuse_report(self, TL_MISUSE_RELOCK, (uintptr_t)addr, kind, caller, h);
+}
+
+void tl_lockops_contended(struct tl_thread *self, struct tl_lock *lock)
+{
+    uint64_t n = atomic_load_explicit(&self->contentions, memory_order_relaxed);
+    atomic_store_explicit(&self->contentions, n + 1, memory_order_relaxed);
+    if (lock)
+        atomic_fetch_add_explicit(&lock->contentions, 1, memory_order_relaxed);
+}
+
+void tl_lockops_acquired(struct tl_thread *self, struct tl_lock *lock, const void *addr,
+                         int mode, int trylock, struct tl_caller caller)
+{
+    /* Only this thread writes its counter: a plain load and store, no locked instruction. */
+    uint64_t n = atomic_load_explicit(&self->acquisitions, memory_order_relaxed);
+    atomic_store_explicit(&self->acquisitions, n + 1, memory_order_relaxed);
+    struct tl_held *h = find_held(self, (uintptr_t)addr);
+    if (h && h->lock == lock) {
+        h->recursion++; /* recursive mutex or recursive read: no new order */
+        return;
+    }
+    if (lock && !trylock && self->nheld > 0)
+        tl_lock_order_on_acquire(self, lock, mode, caller);
+    if (self->nheld == TL_MAX_HELD) {
+        self->untracked++;
+        return;
+    }
+    self->held[self->nheld++] = (struct tl_held){
+        .lock = lock, .addr = (uintptr_t)addr, .caller = caller,
+        .mode = (uint8_t)mode, .trylock = (uint8_t)trylock};
+}
+
+/* Whether glibc says the calling thread holds the lock (taken before we saw it). */
+static int held_per_libc(struct tl_thread *self, const void *addr, enum tl_lock_kind kind)
+{
+    switch (kind) {
+    case TL_LOCK_MUTEX:
+    case TL_LOCK_C11:
+        return ((const pthread_mutex_t *)addr)->__data.__owner == self->tid;
+    case TL_LOCK_RWLOCK: {
+        const pthread_rwlock_t *rw = addr;
+        return rw->__data.__cur_writer == self->tid ||
+               (rw->__data.__readers >> RWLOCK_READER_SHIFT) != 0;
+    }
+    default:
+        return 0;
+    }
+}
+
+void tl_lockops_release(struct tl_thread *self, const void *addr, enum tl_lock_kind kind,
+                        struct tl_caller caller)
+{
+    struct tl_held *h = find_held(self, (uintptr_t)addr);
+    if (__builtin_expect(h != NULL, 1)) {
+        if (h->recursion) {
+            h->recursion--;
+            return;
+        }
+        struct tl_held *end = &self->held[--self->nheld];
+        for (; h < end; h++)
+            h[0] = h[1];
+        return;
+    }
+    if (self->untracked) {
+        self->untracked--; /* deeper than held[] can follow: assume it was one of those */
+        return;
+    }
+    if (!held_per_libc(self, addr, kind))
+        tl_misuse_report(self, TL_MISUSE_UNLOCK_NOT_HELD, (uintptr_t)addr, kind, caller, NULL);
+}
+
+static int locked_per_libc(const void *addr, enum tl_lock_kind kind)
+{
+    switch (kind) {
+    case TL_LOCK_MUTEX:
+    case TL_LOCK_C11:
+        return ((const pthread_mutex_t *)addr)->__data.__lock != 0;
+    case TL_LOCK_RWLOCK: {
+        const pthread_rwlock_t *rw = addr;
+        return rw->__data.__cur_writer != 0 ||
+               (rw->__data.__readers >> RWLOCK_READER_SHIFT) != 0;
+    }
+    case TL_LOCK_SPIN:
+        return *(const volatile int *)addr != 0;
+    }
+    return 0;
+}
+
+void tl_lockops_before_destroy(struct tl_thread *self, const void *addr, enum tl_lock_kind kind,
+                               struct tl_caller caller)
+{
+    if (locked_per_libc(addr, kind))
+        tl_misuse_report(self, TL_MISUSE_DESTROY_HELD, (uintptr_t)addr, kind, caller,
+                         find_held(self, (uintptr_t)addr));
+}
+
+void tl_lockops_retire(struct tl_thread *self, const void *addr)
+{
+    self->in_agent++;
+    tl_lockmap_retire((uintptr_t)addr);
+    self->in_agent--;
+}
+
+void tl_lockops_thread_exit(struct tl_thread *t)
+{
+    for (int i = 0; i < t->nheld; i++) {
+        struct tl_held *h = &t->held[i];
+        int kind = h->lock ? h->lock->kind : TL_LOCK_MUTEX;
+        tl_misuse_report(t, TL_MISUSE_EXIT_HOLDING, h->addr, kind, h->caller, h);
+    }
+}
+
+void tl_lockops_after_fork_child(struct tl_thread *t)
+{
+    for (int i = 0; i < t->nheld; i++) {
+        struct tl_held *h = &t->held[i];
+        int kind = h->lock ? h->lock->kind : TL_LOCK_MUTEX;
+        h->lock = tl_lockmap_get(h->addr, kind, t->id, 0);
+    }
+}

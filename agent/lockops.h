@@ -1,0 +1,44 @@
+/*
+ * lockops.h - what every lock interposer does around the real call, whatever
+ * the lock family (pthread mutex, rwlock, spinlock, C11 mtx): find the lock's
+ * record, check for relock, record the acquisition (held stack, lock-order
+ * edges) and the release, and handle destroy. Called on the calling thread
+ * only, with its own record; touches no global lock on the fast path.
+ */
+#ifndef TL_LOCKOPS_H
+#define TL_LOCKOPS_H
+
+#include <stdint.h>
+
+#include "lockmap.h"
+#include "stack.h"
+
+struct tl_thread;
+
+/* The lock's live record, created on first sight. NULL when tables are full. */
+struct tl_lock *tl_lockops_lock(struct tl_thread *self, const void *addr, enum tl_lock_kind kind);
+/* Before a blocking acquisition: reports a relock by the owner (self-deadlock). */
+void tl_lockops_before_block(struct tl_thread *self, const void *addr, enum tl_lock_kind kind,
+                             int mode, struct tl_caller caller);
+/* The real acquisition had to wait (its trylock failed). */
+void tl_lockops_contended(struct tl_thread *self, struct tl_lock *lock);
+/* The real call acquired the lock. `trylock` acquisitions add no edge into the lock. */
+void tl_lockops_acquired(struct tl_thread *self, struct tl_lock *lock, const void *addr,
+                         int mode, int trylock, struct tl_caller caller);
+/* Before the real unlock. Reports unlock of a lock not held. */
+void tl_lockops_release(struct tl_thread *self, const void *addr, enum tl_lock_kind kind,
+                        struct tl_caller caller);
+/* Before the real destroy: reports destroy of a held lock. */
+void tl_lockops_before_destroy(struct tl_thread *self, const void *addr, enum tl_lock_kind kind,
+                               struct tl_caller caller);
+/*
+ * The lock at `addr` is gone (destroyed) or new (initialised): any record at
+ * this address belongs to a previous lock and is retired.
+ */
+void tl_lockops_retire(struct tl_thread *self, const void *addr);
+/* The thread is finishing: reports locks it still holds. */
+void tl_lockops_thread_exit(struct tl_thread *t);
+/* Fork child: the forking thread's held locks get records in the fresh tables. */
+void tl_lockops_after_fork_child(struct tl_thread *t);
+
+#endif

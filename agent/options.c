@@ -1,0 +1,102 @@
+/* options.c - THREADLENS_OPTIONS parsing (see options.h). */
+#include "options.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+struct tl_options tl_options;
+
+static void set_defaults(void)
+{
+    tl_options.db[0] = '\0';
+    tl_options.interval = 1.0;
+    tl_options.stacks = 24;
+    tl_options.log = TL_LOG_ERROR;
+}
+
+static int parse_double(const char *v, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (errno || end == v || *end || d < lo || d > hi)
+        return -1;
+    *out = d;
+    return 0;
+}
+
+static int parse_log(const char *v, enum tl_log_level *out)
+{
+    static const char *const names[] = {"quiet", "error", "info", "debug"};
+    for (int i = 0; i < 4; i++)
+        if (strcmp(v, names[i]) == 0) {
+            *out = (enum tl_log_level)i;
+            return 0;
+        }
+    return -1;
+}
+
+/* Applies one key=value. Returns 0, or -1 after saying what was wrong. */
+static int apply(const char *key, const char *value)
+{
+    double d;
+    if (strcmp(key, "db") == 0) {
+        if (!*value || strlen(value) >= sizeof tl_options.db)
+            goto bad;
+        strcpy(tl_options.db, value);
+    } else if (strcmp(key, "interval") == 0) {
+        if (parse_double(value, 0.01, 3600, &d) < 0)
+            goto bad;
+        tl_options.interval = d;
+    } else if (strcmp(key, "stacks") == 0) {
+        if (parse_double(value, 1, 64, &d) < 0 || d != (unsigned)d)
+            goto bad;
+        tl_options.stacks = (unsigned)d;
+    } else if (strcmp(key, "log") == 0) {
+        if (parse_log(value, &tl_options.log) < 0)
+            goto bad;
+    } else {
+        tl_log(TL_LOG_ERROR, "unknown option '%.64s' ignored", key);
+        return -1;
+    }
+    return 0;
+bad:
+    tl_log(TL_LOG_ERROR, "bad value '%.64s' for option '%s'; using the default", value, key);
+    return -1;
+}
+
+int tl_options_parse(const char *spec)
+{
+    set_defaults();
+    if (!spec)
+        return 0;
+    int bad = 0;
+    const char *p = spec;
+    while (*p) {
+        const char *end = strchr(p, ':');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        char entry[PATH_MAX + 64];
+        if (len >= sizeof entry) {
+            tl_log(TL_LOG_ERROR, "option too long ignored: '%.40s...'", p);
+            bad++;
+        } else if (len > 0) {
+            memcpy(entry, p, len);
+            entry[len] = '\0';
+            char *eq = strchr(entry, '=');
+            if (!eq || eq == entry) {
+                tl_log(TL_LOG_ERROR, "option '%.64s' is not key=value; ignored", entry);
+                bad++;
+            } else {
+                *eq = '\0';
+                bad += apply(entry, eq + 1) < 0;
+            }
+        }
+        p += len;
+        if (*p == ':')
+            p++;
+    }
+    return bad;
+}

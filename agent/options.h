@@ -1,0 +1,26 @@
+/*
+ * options.h - the agent's settings, from THREADLENS_OPTIONS
+ * ("key=value:key=value", the sanitizers' convention; `threadlens run -o`
+ * appends to it). Parsed once at start-up on the main thread, read-only
+ * afterwards. A bad entry is named in one line on stderr and its default kept.
+ */
+#ifndef TL_OPTIONS_H
+#define TL_OPTIONS_H
+
+#include <limits.h>
+
+#include "log.h"
+
+struct tl_options {
+    char db[PATH_MAX];          /* database file; default threadlens-<prog>-<pid>.db */
+    double interval;            /* collector tick, seconds (default 1) */
+    unsigned stacks;            /* frames kept per stack (default 24) */
+    enum tl_log_level log;      /* quiet, error, info, debug (default error) */
+};
+
+extern struct tl_options tl_options;
+
+/* Parses `spec` (may be NULL) over the defaults. Returns the number of bad entries. */
+int tl_options_parse(const char *spec);
+
+#endif

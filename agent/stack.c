@@ -1,0 +1,127 @@
+/* stack.c - libunwind capture and interning of call stacks (see stack.h). */
+#include "stack.h"
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+#include <string.h>
+
+#include "arena.h"
+#include "spin.h"
+
+#define TABLE_SIZE 4096
+
+static struct tl_spin stack_lock = TL_SPIN_INIT;
+static struct tl_stack *table[TABLE_SIZE]; /* under stack_lock */
+static unsigned max_depth = 24;            /* set at init */
+static uintptr_t agent_lo, agent_hi;       /* our own text, set at init */
+
+void tl_stack_init(unsigned depth, uintptr_t lo, uintptr_t hi)
+{
+    if (depth < 1)
+        depth = 1;
+    max_depth = depth > TL_STACK_MAX ? TL_STACK_MAX : depth;
+    agent_lo = lo;
+    agent_hi = hi;
+}
+
+static int in_agent_text(uintptr_t pc)
+{
+    return pc >= agent_lo && pc < agent_hi;
+}
+
+int tl_stack_unwind(struct tl_frame *out, int max)
+{
+    unw_context_t ctx;
+    unw_cursor_t cursor;
+    if (unw_getcontext(&ctx) != 0 || unw_init_local(&cursor, &ctx) != 0)
+        return 0;
+    int n = 0;
+    while (n < max && unw_step(&cursor) > 0) {
+        unw_word_t ip, sp;
+        if (unw_get_reg(&cursor, UNW_REG_IP, &ip) != 0 || ip == 0)
+            break;
+        unw_get_reg(&cursor, UNW_REG_SP, &sp);
+        if (in_agent_text(ip))
+            continue; /* our own frames (interposers, trampoline) are noise to the user */
+        out[n].pc = ip;
+        out[n].sp = sp;
+        n++;
+    }
+    return n;
+}
+
+static uint64_t hash_pcs(const uintptr_t *pcs, unsigned n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (unsigned i = 0; i < n; i++) {
+        h ^= pcs[i];
+        h *= 1099511628211ull;
+    }
+    return h ^ n;
+}
+
+struct tl_stack *tl_stack_intern(const uintptr_t *pcs, unsigned n)
+{
+    if (n > max_depth)
+        n = max_depth;
+    uint64_t h = hash_pcs(pcs, n);
+    struct tl_stack **bucket = &table[h % TABLE_SIZE];
+    tl_spin_lock(&stack_lock);
+    struct tl_stack *s;
+    for (s = *bucket; s; s = s->next)
+        if (s->hash == h && s->depth == n && memcmp(s->pc, pcs, n * sizeof *pcs) == 0)
+            goto out;
+    s = tl_arena_alloc(sizeof *s + n * sizeof *pcs);
+    if (s) {
+        s->hash = h;
+        s->depth = n;
+        memcpy(s->pc, pcs, n * sizeof *pcs);
+        s->next = *bucket;
+        *bucket = s;
+    }
+out:
+    tl_spin_unlock(&stack_lock);
+    return s;
+}
+
+struct tl_stack *tl_stack_from_frames(const struct tl_frame *frames, int n, int from)
+{
+    uintptr_t pcs[TL_STACK_MAX];
+    unsigned k = 0;
+    for (int i = from; i < n && k < TL_STACK_MAX; i++)
+        pcs[k++] = frames[i].pc;
+    return tl_stack_intern(pcs, k);
+}
+
+struct tl_stack *tl_stack_of_held(const struct tl_frame *frames, int n, struct tl_caller caller)
+{
+    uintptr_t pcs[TL_STACK_MAX];
+    unsigned k = 0;
+    pcs[k++] = caller.pc;
+    for (int i = 0; i < n && k < TL_STACK_MAX; i++)
+        if (frames[i].sp > caller.cfa)
+            pcs[k++] = frames[i].pc;
+    return tl_stack_intern(pcs, k);
+}
+
+struct tl_stack *tl_stack_capture(void)
+{
+    struct tl_frame frames[TL_STACK_MAX];
+    int n = tl_stack_unwind(frames, (int)max_depth);
+    return tl_stack_from_frames(frames, n, 0);
+}
+
+void tl_stack_after_fork_child(void)
+{
+    tl_spin_reset(&stack_lock);
+}
+
+void tl_stack_fork_prepare(void)
+{
+    tl_spin_lock(&stack_lock);
+}
+
+void tl_stack_fork_parent(void)
+{
+    tl_spin_unlock(&stack_lock);
+}

@@ -1,0 +1,52 @@
+/*
+ * store.h - the agent's SQLite database: opens it (WAL), creates the schema,
+ * holds every prepared statement, and turns agent records into rows. Only
+ * the collector calls it (or the exit flush, with the collector stopped from
+ * writing by collector_lock), inside tl_store_begin()/tl_store_commit().
+ * Functions return 0 or a negative TL_E*; on an I/O error the caller stops
+ * recording.
+ */
+#ifndef TL_STORE_H
+#define TL_STORE_H
+
+#include <stdint.h>
+
+#include "finding.h"
+#include "lockgraph.h"
+#include "lockmap.h"
+#include "thread.h"
+
+struct tl_process_info {
+    int pid, ppid;
+    const char *exe;
+    const char *cmdline;
+    int64_t start_ns;
+};
+
+struct tl_sample {
+    int64_t t_ns;
+    uint32_t threads_live, threads_total, locks, edges;
+    uint64_t acquisitions, contentions;
+    int64_t tick_ns;      /* how long the previous tick took */
+};
+
+int tl_store_open(const char *path, const struct tl_process_info *info);
+/* Fork child: forgets the parent's connection without closing it (closing would touch the parent's WAL). */
+void tl_store_abandon(void);
+void tl_store_close(void);
+int tl_store_is_open(void);
+const char *tl_store_path(void);
+const char *tl_store_error(void);
+
+int tl_store_begin(void);
+int tl_store_commit(void);
+int tl_store_thread(struct tl_thread *t);
+int tl_store_lock(const struct tl_lock *l);
+int tl_store_edge(const struct tl_edge *e);
+/* Inserts the finding with its items, or updates its severity when it changed. */
+int tl_store_finding(struct tl_finding *f);
+int tl_store_sample(const struct tl_sample *s);
+/* status < 0: unknown. */
+int tl_store_process_end(int64_t end_ns, int status, const char *reason);
+
+#endif

@@ -1,0 +1,116 @@
+/*
+ * thread.h - the per-thread record. Created on a thread's first event (or by
+ * the pthread_create trampoline) from the arena, never the wrapped malloc,
+ * and reached through one initial-exec TLS pointer, tl_self.
+ *
+ * Ownership: only the thread itself writes `held`, `nheld`, the edge cache
+ * and its counters; the collector reads the rest after a tl_publish(). The
+ * registry of all records is a push-only list (registry_lock guards pushes).
+ * Records are never freed (a later issue recycles them).
+ *
+ * `in_agent` is the recursion guard (lockdep_recursion): while set, every
+ * interposer calls straight through to the real function. The collector
+ * thread runs with it set for life.
+ */
+#ifndef TL_THREAD_H
+#define TL_THREAD_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "publish.h"
+#include "stack.h"
+
+#define TL_MAX_HELD 32
+#define TL_ECACHE_SIZE 64 /* power of two */
+
+enum tl_mode { TL_MODE_READ = 0, TL_MODE_WRITE = 1 };
+
+enum tl_end_how { TL_END_NONE, TL_END_RETURN, TL_END_EXIT, TL_END_CANCEL };
+
+struct tl_lock;
+struct tl_edge;
+
+struct tl_held {
+    struct tl_lock *lock;      /* the record when it was taken */
+    uintptr_t addr;            /* the lock object */
+    struct tl_caller caller;   /* where it was taken */
+    uint32_t recursion;        /* extra holds of a recursive mutex */
+    uint8_t mode;              /* enum tl_mode */
+    uint8_t trylock;           /* taken by a successful trylock */
+};
+
+struct tl_ecache_entry {
+    uint64_t key;              /* from id << 32 | to id */
+    struct tl_edge *edge;
+};
+
+struct tl_thread {
+    struct tl_pub pub;             /* collector queue link */
+    struct tl_thread *next;        /* registry list, immutable once pushed */
+    uint32_t id;                   /* 1 = main, then in order of first sight */
+    pid_t tid;                     /* kernel tid */
+    int in_agent;                  /* recursion guard */
+    int nheld;                     /* entries in held[] */
+    uint32_t untracked;            /* holds beyond TL_MAX_HELD, not in held[] */
+    struct tl_held held[TL_MAX_HELD];
+    struct tl_ecache_entry ecache[TL_ECACHE_SIZE];
+    _Atomic uint64_t acquisitions; /* written by the owner only, read by the collector */
+    _Atomic uint64_t contentions;  /* idem */
+    uint32_t creator;              /* creating thread's id, 0 when unknown */
+    struct tl_stack *create_stack; /* where pthread_create was called */
+    int64_t start_ns;
+    _Atomic int64_t end_ns;        /* 0 while alive */
+    atomic_int end_how;            /* enum tl_end_how */
+    atomic_int alive;              /* 1 until the thread's TSD destructor ran */
+    char name[16];                 /* pthread_setname_np, under registry_lock */
+    uintptr_t handle;              /* pthread_self() */
+    _Atomic uint32_t joined_by;    /* id of the thread that joined it, 0 = none */
+    atomic_int detached;           /* pthread_detach / thrd_detach seen */
+    unsigned written_events;       /* collector only: thread_event rows already written */
+};
+
+extern __thread struct tl_thread *tl_self __attribute__((tls_model("initial-exec")));
+extern atomic_int tl_active; /* 1 once the agent is initialised and recording */
+
+struct tl_thread *tl_thread_self_slow(void);
+
+/*
+ * The interposer's entry check: returns the calling thread's record, or NULL
+ * when the call must go straight to the real function (agent inactive, or
+ * agent code on this thread already).
+ */
+static inline struct tl_thread *tl_enter(void)
+{
+    struct tl_thread *t = tl_self;
+    if (__builtin_expect(t != NULL, 1))
+        return t->in_agent || !atomic_load_explicit(&tl_active, memory_order_relaxed) ? NULL : t;
+    return tl_thread_self_slow();
+}
+
+int tl_thread_init(void);
+/* Creates and registers the calling thread's record. NULL when out of memory. */
+struct tl_thread *tl_thread_register(uint32_t creator, struct tl_stack *create_stack);
+/* Marks the calling thread's record finished (from its TSD destructor). */
+void tl_thread_finished(struct tl_thread *t);
+/* The record of the thread with this pthread_t, or NULL. */
+struct tl_thread *tl_thread_by_handle(pthread_t handle);
+void tl_thread_set_name(struct tl_thread *t, const char *name);
+void tl_thread_copy_name(struct tl_thread *t, char out[16]);
+struct tl_thread *tl_thread_first(void);
+uint32_t tl_thread_live_count(void);
+uint32_t tl_thread_total_count(void);
+/* Fork child: only the forking thread survives; it becomes thread 1 of a fresh registry. */
+void tl_thread_after_fork_child(void);
+/* Marks the collector thread: guard set for life, never registered. */
+void tl_thread_enter_agent_for_life(void);
+/* Called when the live count drops to zero (every application thread has exited). */
+void tl_thread_set_all_exited_hook(void (*fn)(void));
+
+/* fork: hold the table lock across fork so the child inherits a consistent table. */
+void tl_thread_fork_prepare(void);
+void tl_thread_fork_parent(void);
+
+#endif

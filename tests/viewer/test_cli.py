@@ -1,0 +1,422 @@
+#!/usr/bin/env python3
+"""test_cli.py - runs the real threadlens-top against fixture databases.
+
+usage: test_cli.py --top BIN --fixture BIN --tmp DIR CASE
+
+Each CASE is one ctest test (tests/viewer/CMakeLists.txt lists them). The
+fixture program writes the databases with the agent's schema (schema.h).
+Exit codes, stderr lines, report lines and JSON values are asserted exactly.
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+ARGS = None
+LIBC = "/lib/x86_64-linux-gnu/libc.so.6"
+ABBA = "/opt/demo/abba"
+
+
+def fail(msg):
+    raise AssertionError(msg)
+
+
+def expect(cond, msg):
+    if not cond:
+        fail(msg)
+
+
+def expect_eq(got, want, what):
+    if got != want:
+        fail(f"{what}:\n  got:  {got!r}\n  want: {want!r}")
+
+
+def workdir():
+    d = os.path.join(ARGS.tmp, ARGS.case)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    return d
+
+
+def make(scenario, name=None):
+    path = os.path.join(workdir() if name is None else name, scenario + ".db")
+    subprocess.run([ARGS.fixture, scenario, path], check=True)
+    return path
+
+
+def top(*args):
+    return subprocess.run([ARGS.top, *args], capture_output=True, timeout=60)
+
+
+def out_text(res):
+    return res.stdout.decode("utf-8")
+
+
+def run_json(path, want_rc):
+    res = top("--json", path)
+    expect_eq(res.returncode, want_rc, f"--json exit status (stderr {res.stderr!r})")
+    expect_eq(res.stderr, b"", "--json stderr")
+    return json.loads(out_text(res))
+
+
+def run_report(path, want_rc):
+    res = top("--report", path)
+    expect_eq(res.returncode, want_rc, f"--report exit status (stderr {res.stderr!r})")
+    expect_eq(res.stderr, b"", "--report stderr")
+    return out_text(res).split("\n")
+
+
+def expect_usage_error(res, fragment):
+    """Exit 2, nothing on stdout, exactly one stderr line with the prefix."""
+    err = res.stderr.decode("utf-8", "replace")
+    expect_eq(res.returncode, 2, f"exit status (stderr {err!r})")
+    expect_eq(res.stdout, b"", "stdout")
+    expect(err.endswith("\n") and err.count("\n") == 1, f"one stderr line: {err!r}")
+    expect(err.startswith("threadlens-top: "), f"stderr prefix: {err!r}")
+    expect(fragment in err, f"{fragment!r} in stderr {err!r}")
+
+
+def expect_db_error(path, fragment):
+    for mode in ("--report", "--json"):
+        expect_usage_error(top(mode, path), fragment)
+
+
+def expect_block(lines, block):
+    """The lines of block appear consecutively in lines."""
+    for i in range(len(lines) - len(block) + 1):
+        if lines[i:i + len(block)] == block:
+            return i
+    fail("block not found:\n" + "\n".join(block) + "\n--- in ---\n" + "\n".join(lines))
+
+
+def frame(function, module, offset):
+    return {"function": function, "module": module, "offset": offset}
+
+
+def thread_stack(function, offset):
+    return [frame(function, ABBA, offset), frame("start_thread", LIBC, "0x89134")]
+
+
+# --- cases -----------------------------------------------------------------
+
+def case_clean_report():
+    path = make("clean")
+    before = open(path, "rb").read()
+    lines = run_report(path, 0)
+    expect_eq(lines, ["process 1234 /usr/bin/clean exited with status 0",
+                      "threadlens: no findings", ""], "report")
+    expect_eq(open(path, "rb").read(), before, "database bytes after a read")
+    expect_eq(sorted(os.listdir(os.path.dirname(path))), ["clean.db"], "files beside the db")
+
+
+def case_clean_json():
+    doc = run_json(make("clean"), 0)
+    expect_eq(doc, {
+        "version": 1,
+        "processes": [{"pid": 1234, "ppid": 1, "exe": "/usr/bin/clean", "exit_status": 0,
+                       "end_reason": "exit"}],
+        "findings": [],
+        "summary": {"findings": 0, "error": 0, "warning": 0, "info": 0},
+    }, "document")
+
+
+ABBA_LOI = {
+    "id": 1, "pid": 4242, "kind": "lock-order-inversion", "severity": "error",
+    "summary": "lock order inversion: lock_a -> lock_b -> lock_a by 2 threads",
+    "threads": [{"id": 2, "tid": 5002, "name": "worker-a"},
+                {"id": 3, "tid": 5003, "name": "worker-b"}],
+    "locks": [{"id": 1, "kind": "mutex", "addr": "0x55d0c0ffee00", "name": "lock_a"},
+              {"id": 2, "kind": "mutex", "addr": "0x55d0c0ffee40", "name": "lock_b"}],
+    "edges": [{"from": 1, "to": 2, "thread": 2, "threads": 1, "modes": "W->W",
+               "gate_lock": None},
+              {"from": 2, "to": 1, "thread": 3, "threads": 1, "modes": "W->W",
+               "gate_lock": None}],
+    "stacks": [
+        {"role": "held", "thread": 2, "lock": 1, "edge": 0,
+         "frames": thread_stack("thread_a", "0x1200")},
+        {"role": "acquired", "thread": 2, "lock": 2, "edge": 0,
+         "frames": thread_stack("thread_a", "0x1234")},
+        {"role": "held", "thread": 3, "lock": 2, "edge": 1,
+         "frames": thread_stack("thread_b", "0x1300")},
+        {"role": "acquired", "thread": 3, "lock": 1, "edge": 1,
+         "frames": thread_stack("thread_b", "0x1334")},
+    ],
+}
+
+ABBA_MISUSE = {
+    "id": 3, "pid": 4242, "kind": "lock-misuse", "severity": "error",
+    "summary": "unlock of rwlock 0x7f00aa00 that T2 does not hold",
+    "threads": [{"id": 2, "tid": 5002, "name": "worker-a"}],
+    "locks": [{"id": 3, "kind": "rwlock", "addr": "0x7f00aa00", "name": None}],
+    "edges": [],
+    "stacks": [{"role": "site", "thread": 2, "lock": 3, "edge": None,
+                "frames": [frame("unlock_twice", ABBA, "0x1600"),
+                           frame("main", ABBA, "0x1510")]}],
+}
+
+ABBA_LEAK = {
+    "id": 2, "pid": 4242, "kind": "thread-leak", "severity": "warning",
+    "summary": "thread T4 finished but was never joined or detached",
+    "threads": [{"id": 4, "tid": 5004, "name": None}],
+    "locks": [], "edges": [],
+    "stacks": [{"role": "created", "thread": 4, "lock": None, "edge": None,
+                "frames": [frame("pthread_create", "/usr/lib/libthreadlens.so", "0x500"),
+                           frame("main", ABBA, "0x1500")]}],
+}
+
+ABBA_GROWTH = {
+    "id": 4, "pid": 4243, "kind": "memory-growth", "severity": "info",
+    "summary": "live bytes allocated at grow() rise by 1.2 MiB/s",
+    "threads": [], "locks": [], "edges": [],
+    "stacks": [{"role": "site", "thread": None, "lock": None, "edge": None,
+                "frames": [frame(None, ABBA, "0x1700"), frame("grow", ABBA, "0x1710")]}],
+}
+
+
+def case_abba_json():
+    doc = run_json(make("abba"), 1)
+    expect_eq(doc["version"], 1, "version")
+    expect_eq(doc["processes"], [
+        {"pid": 4242, "ppid": 1, "exe": ABBA, "exit_status": 0, "end_reason": "exit"},
+        {"pid": 4243, "ppid": 4242, "exe": ABBA, "exit_status": None, "end_reason": None},
+    ], "processes")
+    expect_eq([f["id"] for f in doc["findings"]], [1, 3, 2, 4], "finding order")
+    expect_eq(doc["findings"][0], ABBA_LOI, "lock-order-inversion finding")
+    expect_eq(doc["findings"][1], ABBA_MISUSE, "lock-misuse finding")
+    expect_eq(doc["findings"][2], ABBA_LEAK, "thread-leak finding")
+    expect_eq(doc["findings"][3], ABBA_GROWTH, "memory-growth finding")
+    expect_eq(doc["summary"], {"findings": 4, "error": 2, "warning": 1, "info": 1}, "summary")
+    expect_eq(list(doc), ["version", "processes", "findings", "summary"], "top-level keys")
+
+
+def case_abba_report():
+    lines = run_report(make("abba"), 1)
+    expect_eq(lines[:2], ["process 4242 /opt/demo/abba exited with status 0",
+                          "process 4243 /opt/demo/abba still running"], "process lines")
+    heads = [l for l in lines if l.startswith("WARNING: ")]
+    expect_eq(heads, ["WARNING: threadlens: lock-order-inversion (pid=4242)",
+                      "WARNING: threadlens: lock-misuse (pid=4242)",
+                      "WARNING: threadlens: thread-leak (pid=4242)",
+                      "WARNING: threadlens: memory-growth (pid=4243)"], "finding order")
+    expect_block(lines, [
+        "==================",
+        "WARNING: threadlens: lock-order-inversion (pid=4242)",
+        "  severity: error",
+        "  lock order inversion: lock_a -> lock_b -> lock_a by 2 threads",
+        "  Cycle: mutex lock_a -> mutex lock_b -> mutex lock_a",
+        "",
+        '  Thread T2 (tid 5002, "worker-a") acquired mutex lock_b while holding mutex lock_a:',
+        "    #0 thread_a abba+0x1234",
+        "    #1 start_thread libc.so.6+0x89134",
+        "  Mutex lock_a was acquired by T2 at:",
+        "    #0 thread_a abba+0x1200",
+        "    #1 start_thread libc.so.6+0x89134",
+        "",
+        '  Thread T3 (tid 5003, "worker-b") acquired mutex lock_a while holding mutex lock_b:',
+        "    #0 thread_b abba+0x1334",
+        "    #1 start_thread libc.so.6+0x89134",
+        "  Mutex lock_b was acquired by T3 at:",
+        "    #0 thread_b abba+0x1300",
+        "    #1 start_thread libc.so.6+0x89134",
+        "SUMMARY: threadlens: lock-order-inversion in thread_a",
+        "==================",
+    ])
+    expect_block(lines, [
+        "  severity: error",
+        "  unlock of rwlock 0x7f00aa00 that T2 does not hold",
+        '  Thread T2 (tid 5002, "worker-a")',
+        "  Rwlock 0x7f00aa00",
+        "",
+        "  Site: [T2, rwlock 0x7f00aa00]",
+        "    #0 unlock_twice abba+0x1600",
+        "    #1 main abba+0x1510",
+        "SUMMARY: threadlens: lock-misuse in unlock_twice",
+    ])
+    expect_block(lines, [
+        "  Thread T4 (tid 5004)",
+        "",
+        "  Thread created at: [T4]",
+        "    #0 pthread_create libthreadlens.so+0x500",
+        "    #1 main abba+0x1500",
+        "SUMMARY: threadlens: thread-leak in pthread_create",
+    ])
+    expect_block(lines, [
+        "  Site:",
+        "    #0 ?? abba+0x1700",
+        "    #1 grow abba+0x1710",
+        "SUMMARY: threadlens: memory-growth in abba+0x1700",
+        "==================",
+        "threadlens: 4 findings (2 errors, 1 warnings, 1 info)",
+        "",
+    ])
+    expect_eq(lines[-2], "threadlens: 4 findings (2 errors, 1 warnings, 1 info)", "last line")
+
+
+def case_noerror():
+    path = make("noerror")
+    lines = run_report(path, 0)
+    expect_eq(lines[-2], "threadlens: 2 findings (0 errors, 1 warnings, 1 info)", "last line")
+    doc = run_json(path, 0)
+    expect_eq([(f["kind"], f["severity"]) for f in doc["findings"]],
+              [("thread-leak", "warning"), ("memory-growth", "info")], "findings")
+    expect_eq(doc["summary"], {"findings": 2, "error": 0, "warning": 1, "info": 1}, "summary")
+
+
+def case_escape():
+    path = make("escape")
+    res = top("--json", path)
+    expect_eq(res.returncode, 0, "exit status")
+    doc = json.loads(res.stdout.decode("utf-8"))  # strict: the output must be valid UTF-8
+    expect_eq(doc["processes"][0]["exe"], '/tmp/we"ird\\dir/prog', "exe")
+    expect_eq(doc["processes"][0]["ppid"], None, "ppid")
+    f = doc["findings"][0]
+    expect_eq(f["summary"], "line1\nline2 \x1b[31mred", "summary")
+    expect_eq([t["name"] for t in f["threads"]],
+              ['q"b\\s\n\t\x01', "w\u00f6rker \u2713", "bad\ufffd\ufffd", "ab\ufffd\ufffd"],
+              "thread names")
+    expect_eq(f["locks"][0]["name"], 'lock"q', "lock name")
+    expect(b"\\u0001" in res.stdout and b"\\u001b" in res.stdout, "control chars as \\u00XX")
+    expect("w\u00f6rker \u2713".encode() in res.stdout, "UTF-8 passed through unescaped")
+
+    res = top("--report", path)
+    expect_eq(res.returncode, 0, "report exit status")
+    text = res.stdout.decode("utf-8", "replace")
+    expect(all(c == "\n" or ord(c) >= 0x20 for c in text), f"no control chars: {text!r}")
+    lines = text.split("\n")
+    expect_block(lines, ["  line1?line2 ?[31mred",
+                         '  Thread T2 (tid 78, "q"b\\s???")',
+                         '  Thread T3 (tid 79, "w\u00f6rker \u2713")'])
+    expect_block(lines, ['  Mutex lock"q (0x1000)'])
+    expect_eq(lines[0], 'process 77 /tmp/we"ird\\dir/prog exited with status 3', "process")
+
+
+def case_dangling():
+    path = make("dangling")
+    doc = run_json(path, 1)
+    expect_eq(doc["processes"], [{"pid": 90, "ppid": 1, "exe": None, "exit_status": None,
+                                  "end_reason": None}], "processes")
+    f = doc["findings"][0]
+    expect_eq(f["threads"], [{"id": 77, "tid": None, "name": None}], "threads")
+    expect_eq(f["locks"], [{"id": 55, "kind": None, "addr": None, "name": None}], "locks")
+    expect_eq(f["edges"], [], "edges (row missing)")
+    expect_eq(f["stacks"], [{"role": "site", "thread": None, "lock": None, "edge": None,
+                             "frames": []}], "stacks")
+    lines = run_report(path, 1)
+    expect_block(lines, ["  Thread T77", "  Lock #55", "", "  Site:", "    (no stack recorded)",
+                         "SUMMARY: threadlens: deadlock"])
+    expect_eq(lines[0], "process 90 ? still running", "process line")
+
+
+def case_missing_file():
+    expect_db_error(os.path.join(workdir(), "nope.db"), "No such file or directory")
+
+
+def case_text_file():
+    path = os.path.join(workdir(), "notes.txt")
+    with open(path, "w") as f:
+        f.write("this is not a database\n" * 200)
+    expect_db_error(path, "not a SQLite database")
+
+
+def case_empty_file():
+    path = os.path.join(workdir(), "empty.db")
+    open(path, "w").close()
+    expect_db_error(path, "not a threadlens database")
+
+
+def case_directory():
+    expect_db_error(workdir(), "Is a directory")
+
+
+def case_nometa():
+    expect_db_error(make("nometa"), "not a threadlens database (no 'app' row in meta)")
+
+
+def case_notables():
+    expect_db_error(make("notables"), "not a threadlens database")
+
+
+def case_wrongapp():
+    expect_db_error(make("wrongapp"), "not a threadlens database (meta app is 'somethingelse')")
+
+
+def case_newer():
+    expect_db_error(make("newer"), "schema version 2 is newer than this threadlens-top reads")
+
+
+def case_older():
+    expect_db_error(make("older"), "unsupported schema version 0 (expected 1)")
+
+
+def case_wal():
+    path = make("wal")
+    expect_eq(run_report(path, 1)[-2],
+              "threadlens: 4 findings (2 errors, 1 warnings, 1 info)", "last line")
+    expect_eq(run_json(path, 1)["findings"][0], ABBA_LOI, "lock-order-inversion finding")
+
+
+def case_hold():
+    """The writer holds a write transaction: the viewer reads the committed snapshot."""
+    path = os.path.join(workdir(), "hold.db")
+    writer = subprocess.Popen([ARGS.fixture, "hold", path], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE)
+    try:
+        expect_eq(writer.stdout.readline(), b"ready\n", "writer ready")
+        expect(os.path.exists(path + "-wal"), "the writer uses WAL")
+        doc = run_json(path, 0)
+        expect_eq([(f["kind"], f["summary"]) for f in doc["findings"]],
+                  [("thread-growth", "committed")], "committed findings only")
+        expect_eq(run_report(path, 0)[-2],
+                  "threadlens: 1 findings (0 errors, 1 warnings, 0 info)", "last line")
+    finally:
+        writer.stdin.close()
+        expect_eq(writer.wait(timeout=60), 0, "writer exit status")
+
+
+def case_odd_path():
+    d = os.path.join(workdir(), "we?ird #%20 dir")
+    os.makedirs(d)
+    path = make("abba", d)
+    expect_eq(run_json(path, 1)["findings"][0]["id"], 1, "first finding")
+
+
+def case_usage():
+    db = make("clean")
+    res = top("--help")
+    expect_eq(res.returncode, 0, "--help exit status")
+    expect(b"--report" in res.stdout and b"--json" in res.stdout, "--help text")
+    res = top("--version")
+    expect_eq(res.returncode, 0, "--version exit status")
+    expect(res.stdout.startswith(b"threadlens-top "), f"--version text {res.stdout!r}")
+    expect_usage_error(top(db), "the interactive view is not built yet; use --report or --json")
+    expect_usage_error(top(), "the interactive view is not built yet")
+    expect_usage_error(top("--report"), "--report needs a database file")
+    expect_usage_error(top("--json"), "--json needs a database file")
+    expect_usage_error(top("--report", "--json", db), "cannot be combined")
+    expect_usage_error(top("--report", db, db), "more than one database")
+    expect_usage_error(top("--frobnicate", db), "unknown option (try --help): --frobnicate")
+    expect_eq(top(db, "--report").returncode, 0, "database before the option")
+    expect_eq(top("--json", "--", db).returncode, 0, "database after --")
+
+
+def main():
+    global ARGS
+    p = argparse.ArgumentParser()
+    p.add_argument("--top", required=True)
+    p.add_argument("--fixture", required=True)
+    p.add_argument("--tmp", required=True)
+    p.add_argument("case")
+    ARGS = p.parse_args()
+    fn = globals().get("case_" + ARGS.case)
+    if fn is None:
+        print(f"test_cli.py: no case {ARGS.case}", file=sys.stderr)
+        return 2
+    fn()
+    print(f"viewer cli {ARGS.case}: ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+/*
+ * load.h - typed loaders: read a whole run (processes, and every finding with
+ * its threads, locks, edges and stacks resolved from finding_item rows, as
+ * docs/CONTRACT.md relates them) into plain structs, in one read transaction.
+ * The report and JSON writers only read these structs, never the database.
+ *
+ * Integer fields that may be SQL NULL hold TL_NULL. Strings are malloc'ed and
+ * may be NULL where the column is. Everything belongs to the struct tl_run and
+ * is freed by tl_load_free(). Single-threaded.
+ */
+#ifndef TL_LOAD_H
+#define TL_LOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db.h"
+#include "vec.h"
+
+#define TL_NULL INT64_MIN /* an SQL NULL in an integer field */
+
+struct tl_frame {
+    char *function; /* symbol name, NULL when unknown */
+    char *module;   /* absolute path of the module, NULL when unknown */
+    int64_t offset; /* offset in the module, or TL_NULL */
+};
+
+struct tl_stack {
+    char *role;          /* "held", "acquired", "site", "created", ... */
+    int64_t thread;      /* thread.id whose stack it is, or TL_NULL */
+    int64_t lock;        /* lock.id it is about, or TL_NULL */
+    int64_t edge;        /* index into the finding's edges, or TL_NULL */
+    struct tl_vec frames; /* struct tl_frame, in frame.idx order */
+};
+
+struct tl_fthread {
+    int64_t id;  /* thread.id, per process: main is 1 */
+    int64_t tid; /* kernel tid, or TL_NULL when the row is missing */
+    char *name;  /* thread name, NULL when unnamed */
+};
+
+struct tl_flock {
+    int64_t id;   /* lock.id, per process */
+    int64_t addr; /* address, or TL_NULL */
+    char *kind;   /* "mutex", "rwlock", "spinlock", "c11-mutex"; NULL if unknown */
+    char *name;   /* global variable name, NULL when not known */
+};
+
+struct tl_fedge {
+    int64_t id;        /* lock_edge.id */
+    int64_t from;      /* lock.id held */
+    int64_t to;        /* lock.id acquired while `from` was held */
+    int64_t thread;    /* thread that took it (the item's, else the edge's) */
+    int64_t threads;   /* distinct threads that took it, or TL_NULL */
+    int64_t gate_lock; /* lock.id held across every acquisition, or TL_NULL */
+    char *modes;       /* "W->W" etc., comma-separated; may be NULL */
+};
+
+struct tl_finding {
+    int64_t id;           /* finding.id */
+    int64_t proc;         /* process.id (not the pid) */
+    int64_t pid;          /* process.pid, or TL_NULL when the row is missing */
+    char *kind;           /* a TL_KIND_* string */
+    char *severity;       /* TL_SEV_ERROR, TL_SEV_WARNING or TL_SEV_INFO */
+    char *summary;        /* one line */
+    struct tl_vec threads; /* struct tl_fthread, in first-reference order */
+    struct tl_vec locks;   /* struct tl_flock, in first-reference order */
+    struct tl_vec edges;   /* struct tl_fedge, in item (cycle) order */
+    struct tl_vec stacks;  /* struct tl_stack, in item order */
+};
+
+struct tl_process {
+    int64_t pid;         /* process.pid */
+    int64_t ppid;        /* or TL_NULL */
+    int64_t end_ns;      /* TL_NULL while the process runs */
+    int64_t exit_status; /* or TL_NULL */
+    char *exe;           /* may be NULL */
+    char *end_reason;    /* "exit", ...; may be NULL */
+};
+
+struct tl_run {
+    struct tl_vec processes; /* struct tl_process, by process.id */
+    struct tl_vec findings;  /* struct tl_finding: errors, warnings, info, then id */
+    size_t n_error;          /* findings of severity error */
+    size_t n_warning;        /* ... warning */
+    size_t n_info;           /* ... info */
+};
+
+int tl_load_run(struct tl_db *db, struct tl_run *run);
+void tl_load_free(struct tl_run *run);
+const struct tl_fthread *tl_load_thread(const struct tl_finding *f, int64_t id);
+const struct tl_flock *tl_load_lock(const struct tl_finding *f, int64_t id);
+
+#endif
