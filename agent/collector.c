@@ -154,10 +154,14 @@ static int start_thread(void)
 
 int tl_collector_start(const char *db, const struct tl_process_info *info)
 {
-    snprintf(db_file, sizeof db_file, "%s", db);
+    /* A fork child starts again from the copies kept here: never copy onto themselves. */
+    if (db != db_file)
+        snprintf(db_file, sizeof db_file, "%s", db);
     proc_info = *info;
-    snprintf(exe_buf, sizeof exe_buf, "%s", info->exe ? info->exe : "");
-    snprintf(cmdline_buf, sizeof cmdline_buf, "%s", info->cmdline ? info->cmdline : "");
+    if (info->exe != exe_buf)
+        snprintf(exe_buf, sizeof exe_buf, "%s", info->exe ? info->exe : "");
+    if (info->cmdline != cmdline_buf)
+        snprintf(cmdline_buf, sizeof cmdline_buf, "%s", info->cmdline ? info->cmdline : "");
     proc_info.exe = exe_buf;
     proc_info.cmdline = cmdline_buf;
     int rc = tl_store_open(db_file, &proc_info);

@@ -14,6 +14,7 @@
 
 #include "detect_lock_order.h"
 #include "detect_misuse.h"
+#include "real.h"
 #include "thread.h"
 
 #define MUTEX_KIND_MASK 3  /* PTHREAD_MUTEX_KIND_MASK_NP in glibc */
@@ -139,8 +140,14 @@ static int locked_per_libc(const void *addr, enum tl_lock_kind kind)
         return rw->__data.__cur_writer != 0 ||
                (rw->__data.__readers >> RWLOCK_READER_SHIFT) != 0;
     }
-    case TL_LOCK_SPIN:
-        return *(const volatile int *)addr != 0;
+    case TL_LOCK_SPIN: {
+        /* The spinlock word's "free" value differs between architectures: ask by trying. */
+        pthread_spinlock_t *s = (pthread_spinlock_t *)addr;
+        if (TL_REAL(spin_trylock)(s) != 0)
+            return 1;
+        TL_REAL(spin_unlock)(s);
+        return 0;
+    }
     }
     return 0;
 }
