@@ -100,6 +100,8 @@ static void tick_locked(void)
             atomic_store(&f->severity, tl_lock_order_severity(f));
         tl_store_finding(f);
     }
+    for (struct tl_lock *l = tl_lockmap_all(); l; l = l->next_all)
+        tl_store_lock_counts(l);
     take_sample(tl_now_ns());
     if (tl_store_commit() < 0)
         stop_recording();

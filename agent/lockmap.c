@@ -8,7 +8,9 @@
 
 static struct tl_addrmap map;  /* lock-free */
 static atomic_uint next_id = 1;
+static atomic_uint live_records; /* records published, lost races excluded */
 static atomic_int full_logged;
+static struct tl_lock *_Atomic all_locks; /* push-only list of records in use */
 
 int tl_lockmap_init(unsigned order)
 {
@@ -62,6 +64,12 @@ struct tl_lock *tl_lockmap_get(uintptr_t addr, enum tl_lock_kind kind, uint32_t 
     if (!atomic_compare_exchange_strong_explicit(&s->value, &l, fresh, memory_order_acq_rel,
                                                  memory_order_acquire))
         return l; /* lost the race; the arena keeps our copy (and its id), unused */
+    atomic_fetch_add_explicit(&live_records, 1, memory_order_relaxed);
+    struct tl_lock *head = atomic_load_explicit(&all_locks, memory_order_relaxed);
+    do {
+        fresh->next_all = head;
+    } while (!atomic_compare_exchange_weak_explicit(&all_locks, &head, fresh,
+                                                    memory_order_release, memory_order_relaxed));
     tl_publish(&fresh->pub);
     return fresh;
 }
@@ -79,9 +87,14 @@ void tl_lockmap_retire(uintptr_t addr)
     tl_publish(&l->pub);
 }
 
+struct tl_lock *tl_lockmap_all(void)
+{
+    return atomic_load_explicit(&all_locks, memory_order_acquire);
+}
+
 uint32_t tl_lockmap_count(void)
 {
-    return atomic_load(&next_id) - 1;
+    return atomic_load(&live_records);
 }
 
 const char *tl_lock_kind_name(int kind)
@@ -99,4 +112,6 @@ void tl_lockmap_after_fork_child(void)
 {
     tl_addrmap_clear(&map);
     atomic_store(&next_id, 1);
+    atomic_store(&live_records, 0);
+    atomic_store(&all_locks, NULL);
 }

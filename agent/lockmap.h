@@ -29,7 +29,11 @@ struct tl_lock {
     struct tl_stack *first_stack;  /* where it was first used or initialised */
     int64_t created_ns;
     _Atomic int64_t destroyed_ns;  /* 0 while alive */
+    _Atomic uint64_t acquisitions; /* write holds: bumped under the lock itself */
     _Atomic uint64_t contentions;  /* acquisitions that had to wait */
+    struct tl_lock *next_all;      /* list of every record, immutable once pushed */
+    uint64_t written_acq;          /* collector only: counts in the row */
+    uint64_t written_cont;         /* collector only */
     /* Lock-order graph, under the graph lock (lockgraph.c). */
     struct tl_edge *out;           /* edges from this lock */
     uint32_t bfs_gen[2];           /* visit marks, one per arrival mode */
@@ -49,6 +53,8 @@ struct tl_lock *tl_lockmap_get(uintptr_t addr, enum tl_lock_kind kind, uint32_t 
 /* Retires the record of `addr`, if any. */
 void tl_lockmap_retire(uintptr_t addr);
 uint32_t tl_lockmap_count(void);
+/* Every record created in this process, newest first (retired ones too). */
+struct tl_lock *tl_lockmap_all(void);
 const char *tl_lock_kind_name(int kind);
 /* Fork child: forget every lock. */
 void tl_lockmap_after_fork_child(void);

@@ -74,6 +74,15 @@ void tl_lockops_acquired(struct tl_thread *self, struct tl_lock *lock, const voi
     /* Only this thread writes its counter: a plain load and store, no locked instruction. */
     uint64_t n = atomic_load_explicit(&self->acquisitions, memory_order_relaxed);
     atomic_store_explicit(&self->acquisitions, n + 1, memory_order_relaxed);
+    if (lock) {
+        if (mode == TL_MODE_WRITE) {
+            /* Write holds are serialised by the lock itself: no locked instruction needed. */
+            uint64_t a = atomic_load_explicit(&lock->acquisitions, memory_order_relaxed);
+            atomic_store_explicit(&lock->acquisitions, a + 1, memory_order_relaxed);
+        } else {
+            atomic_fetch_add_explicit(&lock->acquisitions, 1, memory_order_relaxed);
+        }
+    }
     struct tl_held *h = find_held(self, (uintptr_t)addr);
     if (h && h->lock == lock) {
         h->recursion++; /* recursive mutex or recursive read: no new order */

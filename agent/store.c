@@ -17,7 +17,7 @@
 
 enum stmt_id {
     ST_PROCESS, ST_PROCESS_END, ST_STACK_INSERT, ST_STACK_FIND, ST_FRAME, ST_THREAD,
-    ST_THREAD_EVENT, ST_LOCK, ST_EDGE, ST_FINDING, ST_FINDING_SEVERITY, ST_ITEM, ST_SAMPLE,
+    ST_THREAD_EVENT, ST_LOCK, ST_LOCK_COUNTS, ST_EDGE, ST_FINDING, ST_FINDING_SEVERITY, ST_ITEM, ST_SAMPLE,
     ST_COUNT
 };
 
@@ -34,7 +34,8 @@ static const char *const stmt_sql[ST_COUNT] = {
                         "VALUES(?,?,?,?,?)",
     [ST_LOCK] = "INSERT OR REPLACE INTO lock(proc, id, addr, kind, name, first_stack, "
                 "first_thread, created_ns, destroyed_ns, acquisitions, contentions) "
-                "VALUES(?,?,?,?,?,?,?,?,?,NULL,?)",
+                "VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+    [ST_LOCK_COUNTS] = "UPDATE lock SET acquisitions=?, contentions=? WHERE proc=? AND id=?",
     [ST_EDGE] = "INSERT OR REPLACE INTO lock_edge(proc, id, from_lock, to_lock, thread, "
                 "held_stack, acquire_stack, first_ns, threads, gate_lock, modes) "
                 "VALUES(?,?,?,?,?,?,?,?,?,?,?)",
@@ -372,8 +373,27 @@ int tl_store_lock(const struct tl_lock *l)
     bind_id_or_null(st, 7, l->first_thread);
     sqlite3_bind_int64(st, 8, l->created_ns);
     bind_id_or_null(st, 9, atomic_load(&l->destroyed_ns));
-    sqlite3_bind_int64(st, 10, (int64_t)atomic_load(&l->contentions));
+    sqlite3_bind_int64(st, 10, (int64_t)atomic_load(&l->acquisitions));
+    sqlite3_bind_int64(st, 11, (int64_t)atomic_load(&l->contentions));
     return step_done(st) < 0 ? fail("cannot write a lock") : 0;
+}
+
+int tl_store_lock_counts(struct tl_lock *l)
+{
+    uint64_t acq = atomic_load_explicit(&l->acquisitions, memory_order_relaxed);
+    uint64_t cont = atomic_load_explicit(&l->contentions, memory_order_relaxed);
+    if (acq == l->written_acq && cont == l->written_cont)
+        return 0;
+    sqlite3_stmt *st = stmts[ST_LOCK_COUNTS];
+    sqlite3_bind_int64(st, 1, (int64_t)acq);
+    sqlite3_bind_int64(st, 2, (int64_t)cont);
+    sqlite3_bind_int64(st, 3, proc_id);
+    sqlite3_bind_int(st, 4, (int)l->id);
+    if (step_done(st) < 0)
+        return fail("cannot update lock counts");
+    l->written_acq = acq;
+    l->written_cont = cont;
+    return 0;
 }
 
 static void modes_text(unsigned modes, char *buf, size_t size)

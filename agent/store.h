@@ -42,6 +42,8 @@ int tl_store_begin(void);
 int tl_store_commit(void);
 int tl_store_thread(struct tl_thread *t);
 int tl_store_lock(const struct tl_lock *l);
+/* Updates the lock row's counters when they moved since the last write. */
+int tl_store_lock_counts(struct tl_lock *l);
 int tl_store_edge(const struct tl_edge *e);
 /* Inserts the finding with its items, or updates its severity when it changed. */
 int tl_store_finding(struct tl_finding *f);
