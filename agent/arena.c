@@ -20,9 +20,9 @@ static void *map_chunk(size_t size)
     return p == MAP_FAILED ? NULL : p;
 }
 
-void *tl_arena_alloc(size_t size)
+static void *alloc_aligned(size_t size, size_t align)
 {
-    size = (size + 15) & ~(size_t)15;
+    size = (size + align - 1) & ~(align - 1);
     void *out = NULL;
     tl_spin_lock(&arena_lock);
     if (used_bytes + size > limit_bytes)
@@ -30,22 +30,34 @@ void *tl_arena_alloc(size_t size)
     if (size > CHUNK_SIZE / 4) {
         out = map_chunk(size);
     } else {
-        if (size > chunk_left) {
+        size_t pad = (size_t)(-(uintptr_t)chunk_cur & (align - 1));
+        if (size + pad > chunk_left) {
             char *c = map_chunk(CHUNK_SIZE);
             if (!c)
                 goto done;
-            chunk_cur = c;
+            chunk_cur = c; /* mmap'd chunks are page aligned */
             chunk_left = CHUNK_SIZE;
+            pad = 0;
         }
-        out = chunk_cur;
-        chunk_cur += size;
-        chunk_left -= size;
+        out = chunk_cur + pad;
+        chunk_cur += size + pad;
+        chunk_left -= size + pad;
     }
     if (out)
         used_bytes += size;
 done:
     tl_spin_unlock(&arena_lock);
     return out;
+}
+
+void *tl_arena_alloc(size_t size)
+{
+    return alloc_aligned(size, 16);
+}
+
+void *tl_arena_alloc_line(size_t size)
+{
+    return alloc_aligned(size, 64);
 }
 
 size_t tl_arena_used(void)

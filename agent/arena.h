@@ -13,6 +13,12 @@
 
 /* Returns zeroed memory aligned to 16 bytes, or NULL when the limit is reached or mmap fails. */
 void *tl_arena_alloc(size_t size);
+/*
+ * Same, aligned to a cache line: for records that one thread writes on its
+ * hot path (a lock's counters, a thread's held stack), so two of them never
+ * share a line and bounce between cores.
+ */
+void *tl_arena_alloc_line(size_t size);
 size_t tl_arena_used(void);
 void tl_arena_set_limit(size_t bytes);
 /* Child side of fork: the spin may have been held by a thread that no longer exists. */

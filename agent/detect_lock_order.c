@@ -44,7 +44,11 @@ static int holds_lock_id(const struct tl_thread *self, uint32_t id)
 /* Repeated acquisition of a known edge: it may add a second thread or lose a gate. */
 static void note_evidence(struct tl_thread *self, struct tl_edge *e)
 {
-    int changed = 0;
+    /* The steady state: nothing new to learn from this acquisition. */
+    if ((e->thread == self->id || atomic_load_explicit(&e->multi, memory_order_relaxed)) &&
+        !atomic_load_explicit(&e->gated, memory_order_relaxed))
+        return;
+    int changed = 0, gates_left = 0;
     if (e->thread != self->id && !atomic_load_explicit(&e->multi, memory_order_relaxed)) {
         atomic_store_explicit(&e->multi, 1, memory_order_relaxed);
         changed = 1;
@@ -54,8 +58,12 @@ static void note_evidence(struct tl_thread *self, struct tl_edge *e)
         if (gate && !holds_lock_id(self, gate)) {
             atomic_store_explicit(&e->gates[g], 0, memory_order_relaxed);
             changed = 1;
+        } else if (gate) {
+            gates_left = 1;
         }
     }
+    if (!gates_left)
+        atomic_store_explicit(&e->gated, 0, memory_order_relaxed);
     if (changed)
         tl_publish(&e->pub);
 }
@@ -68,6 +76,7 @@ static void set_gates(struct tl_thread *self, struct tl_edge *e)
         if (l && l != e->from && l != e->to)
             atomic_store_explicit(&e->gates[g++], l->id, memory_order_relaxed);
     }
+    atomic_store_explicit(&e->gated, g > 0, memory_order_relaxed);
 }
 
 /* Graph lock held. Returns 1 when the cycle was reported before (or cannot be remembered). */

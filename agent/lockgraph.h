@@ -37,6 +37,7 @@ struct tl_edge {
     atomic_uchar multi;                  /* taken by two or more threads */
     atomic_uchar modes;                  /* TL_MODE_BIT set of pairs seen */
     _Atomic uint32_t gates[TL_EDGE_GATES]; /* lock ids held at every acquisition; 0 = none */
+    atomic_uchar gated;                  /* some gates[] entry is still set */
     struct tl_stack *held_stack;         /* where `from` was acquired */
     struct tl_stack *acquire_stack;      /* where `to` was acquired */
     int64_t first_ns;

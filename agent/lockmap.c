@@ -32,7 +32,7 @@ static void log_full_once(void)
 static struct tl_lock *new_record(uintptr_t addr, enum tl_lock_kind kind, uint32_t thread_id,
                                   int capture_stack)
 {
-    struct tl_lock *l = tl_arena_alloc(sizeof *l);
+    struct tl_lock *l = tl_arena_alloc_line(sizeof *l);
     if (!l)
         return NULL;
     l->pub.type = TL_PUB_LOCK;

@@ -20,24 +20,32 @@
 #define MUTEX_KIND_MASK 3  /* PTHREAD_MUTEX_KIND_MASK_NP in glibc */
 #define RWLOCK_READER_SHIFT 3 /* PTHREAD_RWLOCK_READER_SHIFT in glibc */
 
-static struct tl_held *find_held(struct tl_thread *self, uintptr_t addr)
-{
-    for (int i = self->nheld - 1; i >= 0; i--)
-        if (self->held[i].addr == addr)
-            return &self->held[i];
-    return NULL;
-}
+#define find_held(self, addr) tl_lockops_find_held((self), (const void *)(addr))
 
+/*
+ * A per-thread direct-mapped cache in front of the shared lock map: a hit is
+ * one compare and a load of the record's `retired` flag (another thread may
+ * have destroyed the lock since it was cached).
+ */
 struct tl_lock *tl_lockops_lock(struct tl_thread *self, const void *addr, enum tl_lock_kind kind)
 {
-    struct tl_lock *l = tl_lockmap_find((uintptr_t)addr);
-    if (__builtin_expect(l != NULL, 1))
-        return l;
-    int saved_errno = errno;
-    self->in_agent++;
-    l = tl_lockmap_get((uintptr_t)addr, kind, self->id, 1);
-    self->in_agent--;
-    errno = saved_errno;
+    uintptr_t a = (uintptr_t)addr;
+    struct tl_lcache_entry *c = &self->lcache[(a >> 4 ^ a >> 12) & (TL_LCACHE_SIZE - 1)];
+    if (__builtin_expect(c->addr == a, 1) &&
+        !atomic_load_explicit(&c->lock->retired, memory_order_relaxed))
+        return c->lock;
+    struct tl_lock *l = tl_lockmap_find(a);
+    if (!l) {
+        int saved_errno = errno;
+        self->in_agent++;
+        l = tl_lockmap_get(a, kind, self->id, 1);
+        self->in_agent--;
+        errno = saved_errno;
+    }
+    if (l) {
+        c->addr = a;
+        c->lock = l;
+    }
     return l;
 }
 
@@ -49,15 +57,17 @@ static int is_recursive(const void *addr, enum tl_lock_kind kind)
     return (m->__data.__kind & MUTEX_KIND_MASK) == PTHREAD_MUTEX_RECURSIVE;
 }
 
-void tl_lockops_before_block(struct tl_thread *self, const void *addr, enum tl_lock_kind kind,
-                             int mode, struct tl_caller caller)
+struct tl_held *tl_lockops_before_block(struct tl_thread *self, const void *addr,
+                                        enum tl_lock_kind kind, int mode,
+                                        struct tl_caller caller)
 {
-    struct tl_held *h = find_held(self, (uintptr_t)addr);
-    if (!h || is_recursive(addr, kind))
-        return;
+    struct tl_held *h = find_held(self, addr);
+    if (__builtin_expect(!h, 1) || is_recursive(addr, kind))
+        return h;
     if (kind == TL_LOCK_RWLOCK && mode == TL_MODE_READ && h->mode == TL_MODE_READ)
-        return; /* recursive read locking is allowed */
+        return h; /* recursive read locking is allowed */
     tl_misuse_report(self, TL_MISUSE_RELOCK, (uintptr_t)addr, kind, caller, h);
+    return h;
 }
 
 void tl_lockops_contended(struct tl_thread *self, struct tl_lock *lock)
@@ -69,7 +79,7 @@ void tl_lockops_contended(struct tl_thread *self, struct tl_lock *lock)
 }
 
 void tl_lockops_acquired(struct tl_thread *self, struct tl_lock *lock, const void *addr,
-                         int mode, int trylock, struct tl_caller caller)
+                         int mode, int trylock, struct tl_caller caller, struct tl_held *h)
 {
     /* Only this thread writes its counter: a plain load and store, no locked instruction. */
     uint64_t n = atomic_load_explicit(&self->acquisitions, memory_order_relaxed);
@@ -83,7 +93,6 @@ void tl_lockops_acquired(struct tl_thread *self, struct tl_lock *lock, const voi
             atomic_fetch_add_explicit(&lock->acquisitions, 1, memory_order_relaxed);
         }
     }
-    struct tl_held *h = find_held(self, (uintptr_t)addr);
     if (h && h->lock == lock) {
         h->recursion++; /* recursive mutex or recursive read: no new order */
         return;
@@ -119,7 +128,7 @@ static int held_per_libc(struct tl_thread *self, const void *addr, enum tl_lock_
 void tl_lockops_release(struct tl_thread *self, const void *addr, enum tl_lock_kind kind,
                         struct tl_caller caller)
 {
-    struct tl_held *h = find_held(self, (uintptr_t)addr);
+    struct tl_held *h = find_held(self, addr);
     if (__builtin_expect(h != NULL, 1)) {
         if (h->recursion) {
             h->recursion--;
@@ -166,7 +175,7 @@ void tl_lockops_before_destroy(struct tl_thread *self, const void *addr, enum tl
 {
     if (locked_per_libc(addr, kind))
         tl_misuse_report(self, TL_MISUSE_DESTROY_HELD, (uintptr_t)addr, kind, caller,
-                         find_held(self, (uintptr_t)addr));
+                         find_held(self, addr));
 }
 
 void tl_lockops_retire(struct tl_thread *self, const void *addr)

@@ -12,19 +12,35 @@
 
 #include "lockmap.h"
 #include "stack.h"
+#include "thread.h"
 
-struct tl_thread;
+/* The thread's entry for the lock at `addr`, innermost first; NULL when not held. */
+static inline struct tl_held *tl_lockops_find_held(struct tl_thread *self, const void *addr)
+{
+    for (int i = self->nheld - 1; i >= 0; i--)
+        if (self->held[i].addr == (uintptr_t)addr)
+            return &self->held[i];
+    return NULL;
+}
 
 /* The lock's live record, created on first sight. NULL when tables are full. */
 struct tl_lock *tl_lockops_lock(struct tl_thread *self, const void *addr, enum tl_lock_kind kind);
-/* Before a blocking acquisition: reports a relock by the owner (self-deadlock). */
-void tl_lockops_before_block(struct tl_thread *self, const void *addr, enum tl_lock_kind kind,
-                             int mode, struct tl_caller caller);
+/*
+ * Before a blocking acquisition: reports a relock by the owner (self-deadlock).
+ * Returns the thread's entry for the lock (tl_lockops_find_held), to hand to
+ * tl_lockops_acquired().
+ */
+struct tl_held *tl_lockops_before_block(struct tl_thread *self, const void *addr,
+                                        enum tl_lock_kind kind, int mode,
+                                        struct tl_caller caller);
 /* The real acquisition had to wait (its trylock failed). */
 void tl_lockops_contended(struct tl_thread *self, struct tl_lock *lock);
-/* The real call acquired the lock. `trylock` acquisitions add no edge into the lock. */
+/*
+ * The real call acquired the lock. `trylock` acquisitions add no edge into the
+ * lock. `held` is tl_lockops_find_held() from before the call.
+ */
 void tl_lockops_acquired(struct tl_thread *self, struct tl_lock *lock, const void *addr,
-                         int mode, int trylock, struct tl_caller caller);
+                         int mode, int trylock, struct tl_caller caller, struct tl_held *held);
 /* Before the real unlock. Reports unlock of a lock not held. */
 void tl_lockops_release(struct tl_thread *self, const void *addr, enum tl_lock_kind kind,
                         struct tl_caller caller);

@@ -22,7 +22,7 @@ static int parse_double(const char *v, double lo, double hi, double *out)
     char *end;
     errno = 0;
     double d = strtod(v, &end);
-    if (errno || end == v || *end || d < lo || d > hi)
+    if (errno || end == v || *end || !(d >= lo && d <= hi)) /* NaN fails both */
         return -1;
     *out = d;
     return 0;

@@ -41,7 +41,7 @@ int tl_thread_init(void)
 
 struct tl_thread *tl_thread_register(uint32_t creator, struct tl_stack *create_stack)
 {
-    struct tl_thread *t = tl_arena_alloc(sizeof *t);
+    struct tl_thread *t = tl_arena_alloc_line(sizeof *t);
     if (!t)
         return NULL;
     t->pub.type = TL_PUB_THREAD;

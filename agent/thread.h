@@ -25,6 +25,7 @@
 
 #define TL_MAX_HELD 32
 #define TL_ECACHE_SIZE 64 /* power of two */
+#define TL_LCACHE_SIZE 16 /* power of two */
 
 enum tl_mode { TL_MODE_READ = 0, TL_MODE_WRITE = 1 };
 
@@ -42,6 +43,11 @@ struct tl_held {
     uint8_t trylock;           /* taken by a successful trylock */
 };
 
+struct tl_lcache_entry {
+    uintptr_t addr;            /* lock object */
+    struct tl_lock *lock;      /* its record when cached; check `retired` before use */
+};
+
 struct tl_ecache_entry {
     uint64_t key;              /* from id << 32 | to id */
     struct tl_edge *edge;
@@ -57,6 +63,7 @@ struct tl_thread {
     uint32_t untracked;            /* holds beyond TL_MAX_HELD, not in held[] */
     struct tl_held held[TL_MAX_HELD];
     struct tl_ecache_entry ecache[TL_ECACHE_SIZE];
+    struct tl_lcache_entry lcache[TL_LCACHE_SIZE];
     _Atomic uint64_t acquisitions; /* written by the owner only, read by the collector */
     _Atomic uint64_t contentions;  /* idem */
     uint32_t creator;              /* creating thread's id, 0 when unknown */

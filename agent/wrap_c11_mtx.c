@@ -5,6 +5,7 @@
  * mutexes without going through the pthread symbols, so they need wrappers
  * of their own. Lock kind: c11-mutex.
  */
+#include <pthread.h>
 #include <threads.h>
 #include <time.h>
 
@@ -35,15 +36,13 @@ static int lock_blocking(struct tl_thread *self, mtx_t *m, const struct timespec
                          struct tl_caller caller)
 {
     struct tl_lock *l = tl_lockops_lock(self, m, TL_LOCK_C11);
-    tl_lockops_before_block(self, m, TL_LOCK_C11, TL_MODE_WRITE, caller);
-    int rc = TL_REAL(mtx_trylock)(m);
-    if (rc != thrd_success) {
-        if (rc == thrd_busy)
-            tl_lockops_contended(self, l);
-        rc = abstime ? TL_REAL(mtx_timedlock)(m, abstime) : TL_REAL(mtx_lock)(m);
-    }
+    struct tl_held *held = tl_lockops_before_block(self, m, TL_LOCK_C11, TL_MODE_WRITE, caller);
+    /* mtx_t is a pthread mutex in glibc: its lock word says whether we will wait. */
+    if (*(const volatile int *)&((const pthread_mutex_t *)(const void *)m)->__data.__lock != 0)
+        tl_lockops_contended(self, l);
+    int rc = abstime ? TL_REAL(mtx_timedlock)(m, abstime) : TL_REAL(mtx_lock)(m);
     if (rc == thrd_success)
-        tl_lockops_acquired(self, l, m, TL_MODE_WRITE, 0, caller);
+        tl_lockops_acquired(self, l, m, TL_MODE_WRITE, 0, caller, held);
     return rc;
 }
 
@@ -72,7 +71,7 @@ TL_EXPORT int mtx_trylock(mtx_t *m)
     struct tl_lock *l = tl_lockops_lock(self, m, TL_LOCK_C11);
     int rc = TL_REAL(mtx_trylock)(m);
     if (rc == thrd_success)
-        tl_lockops_acquired(self, l, m, TL_MODE_WRITE, 1, caller);
+        tl_lockops_acquired(self, l, m, TL_MODE_WRITE, 1, caller, tl_lockops_find_held(self, m));
     return rc;
 }
 
@@ -91,7 +90,7 @@ static int cnd_wait_common(struct tl_thread *self, cnd_t *c, mtx_t *m,
     int rc = abstime ? TL_REAL(cnd_timedwait)(c, m, abstime) : TL_REAL(cnd_wait)(c, m);
     if (rc == thrd_success || rc == thrd_timedout) {
         struct tl_lock *l = tl_lockops_lock(self, m, TL_LOCK_C11);
-        tl_lockops_acquired(self, l, m, TL_MODE_WRITE, 0, caller);
+        tl_lockops_acquired(self, l, m, TL_MODE_WRITE, 0, caller, tl_lockops_find_held(self, m));
     }
     return rc;
 }

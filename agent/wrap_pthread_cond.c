@@ -36,7 +36,7 @@ static int cond_wait(struct tl_thread *self, pthread_cond_t *c, pthread_mutex_t 
     }
     if (reacquired(rc)) {
         struct tl_lock *l = tl_lockops_lock(self, m, TL_LOCK_MUTEX);
-        tl_lockops_acquired(self, l, m, TL_MODE_WRITE, 0, caller);
+        tl_lockops_acquired(self, l, m, TL_MODE_WRITE, 0, caller, tl_lockops_find_held(self, m));
     }
     return rc;
 }

@@ -13,31 +13,25 @@
 #include "real.h"
 #include "thread.h"
 
-static struct tl_lock *before(struct tl_thread *self, pthread_rwlock_t *rw, int mode,
-                              struct tl_caller caller)
-{
-    struct tl_lock *l = tl_lockops_lock(self, rw, TL_LOCK_RWLOCK);
-    tl_lockops_before_block(self, rw, TL_LOCK_RWLOCK, mode, caller);
-    return l;
-}
-
 static int after(struct tl_thread *self, struct tl_lock *l, pthread_rwlock_t *rw, int mode,
-                 int rc, int trylock, struct tl_caller caller)
+                 int rc, int trylock, struct tl_caller caller, struct tl_held *held)
 {
     if (rc == 0)
-        tl_lockops_acquired(self, l, rw, mode, trylock, caller);
+        tl_lockops_acquired(self, l, rw, mode, trylock, caller, held);
     return rc;
 }
 
-/* Returns 0 when the try acquired the lock, -1 when the caller must block. */
-static int try_first(struct tl_thread *self, struct tl_lock *l, pthread_rwlock_t *rw, int mode)
+/*
+ * Contention is read off glibc's rwlock words before the real call (a writer
+ * holds it, or, for a writer, readers do): trying first would cost a second
+ * atomic on every uncontended acquisition.
+ */
+static void note_contention(struct tl_thread *self, struct tl_lock *l, pthread_rwlock_t *rw,
+                            int mode)
 {
-    int rc = mode == TL_MODE_READ ? TL_REAL(rwlock_tryrdlock)(rw) : TL_REAL(rwlock_trywrlock)(rw);
-    if (rc == 0)
-        return 0;
-    if (rc == EBUSY)
+    const volatile pthread_rwlock_t *v = rw;
+    if (v->__data.__cur_writer != 0 || (mode == TL_MODE_WRITE && (v->__data.__readers >> 3) != 0))
         tl_lockops_contended(self, l);
-    return -1;
 }
 
 enum block_how { BLOCK_PLAIN, BLOCK_TIMED, BLOCK_CLOCK };
@@ -63,11 +57,11 @@ static int lock_blocking(struct tl_thread *self, pthread_rwlock_t *rw, int mode,
                          enum block_how how, clockid_t clock, const struct timespec *abstime,
                          struct tl_caller caller)
 {
-    struct tl_lock *l = before(self, rw, mode, caller);
-    int rc = try_first(self, l, rw, mode);
-    if (rc < 0)
-        rc = real_block(rw, mode, how, clock, abstime);
-    return after(self, l, rw, mode, rc, 0, caller);
+    struct tl_lock *l = tl_lockops_lock(self, rw, TL_LOCK_RWLOCK);
+    struct tl_held *held = tl_lockops_before_block(self, rw, TL_LOCK_RWLOCK, mode, caller);
+    note_contention(self, l, rw, mode);
+    int rc = real_block(rw, mode, how, clock, abstime);
+    return after(self, l, rw, mode, rc, 0, caller, held);
 }
 
 static int lock_try(struct tl_thread *self, pthread_rwlock_t *rw, int mode,
@@ -75,7 +69,7 @@ static int lock_try(struct tl_thread *self, pthread_rwlock_t *rw, int mode,
 {
     struct tl_lock *l = tl_lockops_lock(self, rw, TL_LOCK_RWLOCK);
     int rc = mode == TL_MODE_READ ? TL_REAL(rwlock_tryrdlock)(rw) : TL_REAL(rwlock_trywrlock)(rw);
-    return after(self, l, rw, mode, rc, 1, caller);
+    return after(self, l, rw, mode, rc, 1, caller, tl_lockops_find_held(self, rw));
 }
 
 TL_EXPORT int pthread_rwlock_init(pthread_rwlock_t *rw, const pthread_rwlockattr_t *attr)

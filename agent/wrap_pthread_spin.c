@@ -37,14 +37,15 @@ TL_EXPORT int pthread_spin_lock(pthread_spinlock_t *s)
         return TL_REAL(spin_lock)(s);
     struct tl_caller caller = TL_CALLER();
     struct tl_lock *l = tl_lockops_lock(self, (const void *)s, TL_LOCK_SPIN);
-    tl_lockops_before_block(self, (const void *)s, TL_LOCK_SPIN, TL_MODE_WRITE, caller);
+    struct tl_held *held =
+        tl_lockops_before_block(self, (const void *)s, TL_LOCK_SPIN, TL_MODE_WRITE, caller);
     int rc = TL_REAL(spin_trylock)(s);
     if (rc == EBUSY) {
         tl_lockops_contended(self, l);
         rc = TL_REAL(spin_lock)(s);
     }
     if (rc == 0)
-        tl_lockops_acquired(self, l, (const void *)s, TL_MODE_WRITE, 0, caller);
+        tl_lockops_acquired(self, l, (const void *)s, TL_MODE_WRITE, 0, caller, held);
     return rc;
 }
 
@@ -57,7 +58,8 @@ TL_EXPORT int pthread_spin_trylock(pthread_spinlock_t *s)
     struct tl_lock *l = tl_lockops_lock(self, (const void *)s, TL_LOCK_SPIN);
     int rc = TL_REAL(spin_trylock)(s);
     if (rc == 0)
-        tl_lockops_acquired(self, l, (const void *)s, TL_MODE_WRITE, 1, caller);
+        tl_lockops_acquired(self, l, (const void *)s, TL_MODE_WRITE, 1, caller,
+                            tl_lockops_find_held(self, (const void *)s));
     return rc;
 }
 

@@ -16,9 +16,13 @@
 #define TL_BENCH_THREADS 2
 #define TL_BENCH_SHARED_EVERY 64
 
-/* One thread's private pair; read-only after main fills it. */
+/*
+ * One thread's private pair, on a cache line of its own: two pairs sharing a
+ * line would measure false sharing (and flip between fast and slow runs
+ * depending on where the scheduler puts the threads), not lock cost.
+ */
 struct tl_bench_pair {
-    pthread_mutex_t p1;
+    _Alignas(64) pthread_mutex_t p1;
     pthread_mutex_t p2;
 };
 

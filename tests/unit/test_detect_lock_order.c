@@ -1,0 +1,370 @@
+/*
+ * test_detect_lock_order.c - agent/detect_lock_order.c: lock-order inversions
+ * from acquisitions. The cases drive tl_lock_order_on_acquire() with thread
+ * records they fill themselves (as lockops.c would: on_acquire, then push on
+ * held[]) and read findings off the publish queue, as the collector does.
+ * Graph, lockmap and queue are process-global: each case makes its own locks
+ * and drains the queue first.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "detect_lock_order.h"
+#include "finding.h"
+#include "lockgraph.h"
+#include "lockmap.h"
+#include "log.h"
+#include "publish.h"
+#include "stack.h"
+#include "thread.h"
+
+#define R TL_MODE_READ
+#define W TL_MODE_WRITE
+
+static struct tl_thread t1, t2, t3;
+
+static struct tl_lock *new_lock(enum tl_lock_kind kind)
+{
+    static uintptr_t next = 0x570000001000ull;
+    next += 64;
+    struct tl_lock *l = tl_lockmap_get(next, kind, 1, 0);
+    assert_non_null(l);
+    return l;
+}
+
+static void acquire(struct tl_thread *t, struct tl_lock *l, int mode)
+{
+    tl_lock_order_on_acquire(t, l, mode, (struct tl_caller){0});
+    assert_true(t->nheld < TL_MAX_HELD);
+    t->held[t->nheld++] = (struct tl_held){.lock = l, .addr = l->addr, .mode = (uint8_t)mode};
+}
+
+/* A successful trylock: held, but no order recorded into the tried lock. */
+static void acquire_try(struct tl_thread *t, struct tl_lock *l, int mode)
+{
+    t->held[t->nheld++] =
+        (struct tl_held){.lock = l, .addr = l->addr, .mode = (uint8_t)mode, .trylock = 1};
+}
+
+static void release_all(struct tl_thread *t)
+{
+    t->nheld = 0;
+}
+
+/* Takes the publish queue; returns its findings, oldest first (none kept when out is NULL). */
+static int take_findings(struct tl_finding **out, int max)
+{
+    int n = 0;
+    struct tl_pub *p = tl_publish_take_all();
+    while (p) {
+        struct tl_pub *next = p->next;
+        tl_publish_done(p);
+        if (p->type == TL_PUB_FINDING && out) {
+            assert_true(n < max);
+            out[n++] = tl_container_of(p, struct tl_finding, pub);
+        }
+        p = next;
+    }
+    return n;
+}
+
+/* Checks f is a lock-order finding over exactly the edges expected[0..n), in that order. */
+static void assert_cycle_finding(const struct tl_finding *f, struct tl_edge *const *expected,
+                                 unsigned n)
+{
+    assert_int_equal(f->pub.type, TL_PUB_FINDING);
+    assert_int_equal(f->kind, TL_FINDING_LOCK_ORDER);
+    assert_int_equal(f->nitems, n);
+    for (unsigned i = 0; i < n; i++) {
+        assert_int_equal(f->items[i].role, TL_ROLE_EDGE);
+        assert_ptr_equal(f->items[i].edge, expected[i]);
+        assert_ptr_equal(f->items[i].lock, expected[i]->from);
+        assert_int_equal(f->items[i].thread, expected[i]->thread);
+    }
+}
+
+static int setup_group(void **state)
+{
+    (void)state;
+    tl_log_set_level(TL_LOG_QUIET);
+    tl_stack_init(24, 0, 0);
+    if (tl_lockmap_init(16) < 0 || tl_graph_init(16) < 0)
+        return -1;
+    return 0;
+}
+
+static int setup_case(void **state)
+{
+    (void)state;
+    memset(&t1, 0, sizeof t1);
+    memset(&t2, 0, sizeof t2);
+    memset(&t3, 0, sizeof t3);
+    t1.id = 1;
+    t2.id = 2;
+    t3.id = 3;
+    take_findings(NULL, 0);
+    return 0;
+}
+
+static void test_detect_lock_order_abba_two_threads_error(void **state)
+{
+    (void)state;
+    struct tl_lock *a = new_lock(TL_LOCK_MUTEX), *b = new_lock(TL_LOCK_MUTEX);
+    struct tl_finding *f[8];
+
+    acquire(&t1, a, W);
+    acquire(&t1, b, W);
+    release_all(&t1);
+    assert_int_equal(take_findings(f, 8), 0);
+    struct tl_edge *ab = tl_graph_find(a, b);
+    assert_non_null(ab);
+    assert_int_equal(ab->thread, t1.id);
+    assert_int_equal(atomic_load(&ab->modes), TL_MODE_BIT(W, W));
+    assert_non_null(ab->acquire_stack);
+
+    acquire(&t2, b, W);
+    acquire(&t2, a, W);
+    release_all(&t2);
+    struct tl_edge *ba = tl_graph_find(b, a);
+    assert_non_null(ba);
+    assert_int_equal(take_findings(f, 8), 1);
+    /* The report starts at the lock seen first: a -> b, then b -> a. */
+    assert_cycle_finding(f[0], (struct tl_edge *[]){ab, ba}, 2);
+    assert_int_equal(f[0]->thread, t2.id);
+    assert_int_equal(atomic_load(&f[0]->severity), TL_SEVERITY_ERROR);
+    assert_int_equal(tl_lock_order_severity(f[0]), TL_SEVERITY_ERROR);
+}
+
+static void test_detect_lock_order_abba_one_thread_warning(void **state)
+{
+    (void)state;
+    struct tl_lock *a = new_lock(TL_LOCK_MUTEX), *b = new_lock(TL_LOCK_MUTEX);
+    struct tl_finding *f[8];
+    acquire(&t1, a, W);
+    acquire(&t1, b, W);
+    release_all(&t1);
+    acquire(&t1, b, W);
+    acquire(&t1, a, W);
+    release_all(&t1);
+    assert_int_equal(take_findings(f, 8), 1);
+    assert_cycle_finding(f[0], (struct tl_edge *[]){tl_graph_find(a, b), tl_graph_find(b, a)}, 2);
+    assert_int_equal(atomic_load(&f[0]->severity), TL_SEVERITY_WARNING);
+}
+
+static void test_detect_lock_order_common_gate_info(void **state)
+{
+    (void)state;
+    struct tl_lock *g = new_lock(TL_LOCK_MUTEX);
+    struct tl_lock *a = new_lock(TL_LOCK_MUTEX), *b = new_lock(TL_LOCK_MUTEX);
+    struct tl_finding *f[8];
+    acquire(&t1, g, W);
+    acquire(&t1, a, W);
+    acquire(&t1, b, W);
+    release_all(&t1);
+    acquire(&t2, g, W);
+    acquire(&t2, b, W);
+    acquire(&t2, a, W);
+    release_all(&t2);
+    assert_int_equal(take_findings(f, 8), 1);
+    assert_cycle_finding(f[0], (struct tl_edge *[]){tl_graph_find(a, b), tl_graph_find(b, a)}, 2);
+    assert_int_equal(atomic_load(&f[0]->severity), TL_SEVERITY_INFO);
+}
+
+static void test_detect_lock_order_same_cycle_reported_once(void **state)
+{
+    (void)state;
+    struct tl_lock *a = new_lock(TL_LOCK_RWLOCK), *b = new_lock(TL_LOCK_MUTEX);
+    struct tl_finding *f[8];
+    acquire(&t1, a, W);
+    acquire(&t1, b, W);
+    release_all(&t1);
+    acquire(&t2, b, W);
+    acquire(&t2, a, W);
+    release_all(&t2);
+    assert_int_equal(take_findings(f, 8), 1);
+
+    /* The same orders again, from the same and from other threads. */
+    for (int round = 0; round < 3; round++) {
+        acquire(&t1, a, W);
+        acquire(&t1, b, W);
+        release_all(&t1);
+        acquire(&t2, b, W);
+        acquire(&t2, a, W);
+        release_all(&t2);
+        acquire(&t3, b, W);
+        acquire(&t3, a, W);
+        release_all(&t3);
+    }
+    assert_int_equal(take_findings(f, 8), 0);
+
+    /* A new mode pair on a known edge re-runs the search; it finds the same cycle. */
+    acquire(&t3, a, R);
+    acquire(&t3, b, W);
+    release_all(&t3);
+    assert_int_equal(atomic_load(&tl_graph_find(a, b)->modes),
+                     TL_MODE_BIT(W, W) | TL_MODE_BIT(R, W));
+    assert_int_equal(take_findings(f, 8), 0);
+}
+
+static void test_detect_lock_order_trylock_adds_no_edge(void **state)
+{
+    (void)state;
+    struct tl_lock *a = new_lock(TL_LOCK_MUTEX), *b = new_lock(TL_LOCK_MUTEX);
+    struct tl_lock *c = new_lock(TL_LOCK_MUTEX);
+    struct tl_finding *f[8];
+    uint32_t edges_before = tl_graph_edge_count();
+    /* lock(A); trylock(B) succeeds: the trylock could not have waited. */
+    acquire(&t1, a, W);
+    acquire_try(&t1, b, W);
+    assert_null(tl_graph_find(a, b));
+    assert_int_equal(tl_graph_edge_count(), edges_before);
+    /* A blocking acquisition under both records both orders into it. */
+    acquire(&t1, c, W);
+    assert_non_null(tl_graph_find(a, c));
+    assert_non_null(tl_graph_find(b, c));
+    release_all(&t1);
+    /* lock(B); lock(A) elsewhere is then no inversion. */
+    acquire(&t2, b, W);
+    acquire(&t2, a, W);
+    release_all(&t2);
+    assert_non_null(tl_graph_find(b, a));
+    assert_int_equal(take_findings(f, 8), 0);
+}
+
+static void test_detect_lock_order_three_threads_cycle(void **state)
+{
+    (void)state;
+    struct tl_lock *a = new_lock(TL_LOCK_MUTEX), *b = new_lock(TL_LOCK_MUTEX);
+    struct tl_lock *c = new_lock(TL_LOCK_MUTEX);
+    struct tl_finding *f[8];
+    acquire(&t1, a, W);
+    acquire(&t1, b, W);
+    release_all(&t1);
+    acquire(&t2, b, W);
+    acquire(&t2, c, W);
+    release_all(&t2);
+    assert_int_equal(take_findings(f, 8), 0);
+    acquire(&t3, c, W);
+    acquire(&t3, a, W);
+    release_all(&t3);
+    assert_int_equal(take_findings(f, 8), 1);
+    assert_cycle_finding(f[0],
+                         (struct tl_edge *[]){tl_graph_find(a, b), tl_graph_find(b, c),
+                                              tl_graph_find(c, a)},
+                         3);
+    assert_int_equal(atomic_load(&f[0]->severity), TL_SEVERITY_ERROR);
+}
+
+static void test_detect_lock_order_readers_no_finding(void **state)
+{
+    (void)state;
+    struct tl_lock *a = new_lock(TL_LOCK_RWLOCK), *m = new_lock(TL_LOCK_MUTEX);
+    struct tl_finding *f[8];
+    /* rdlock(A); lock(M)  vs  lock(M); rdlock(A): A is shared, nothing waits. */
+    acquire(&t1, a, R);
+    acquire(&t1, m, W);
+    release_all(&t1);
+    acquire(&t2, m, W);
+    acquire(&t2, a, R);
+    release_all(&t2);
+    assert_int_equal(take_findings(f, 8), 0);
+
+    /* wrlock(A); lock(M): a new mode pair on A -> M, and now lock(M); rdlock(A) waits. */
+    acquire(&t3, a, W);
+    acquire(&t3, m, W);
+    release_all(&t3);
+    assert_int_equal(take_findings(f, 8), 1);
+    assert_cycle_finding(f[0], (struct tl_edge *[]){tl_graph_find(a, m), tl_graph_find(m, a)}, 2);
+}
+
+static void test_detect_lock_order_relock_adds_no_self_edge(void **state)
+{
+    (void)state;
+    struct tl_lock *a = new_lock(TL_LOCK_MUTEX);
+    struct tl_finding *f[8];
+    uint32_t edges_before = tl_graph_edge_count();
+    acquire(&t1, a, W);
+    acquire(&t1, a, W); /* recursive mutex */
+    release_all(&t1);
+    assert_null(tl_graph_find(a, a));
+    assert_int_equal(tl_graph_edge_count(), edges_before);
+    assert_int_equal(take_findings(f, 8), 0);
+
+    /*
+     * lockops.c does not call on_acquire for a recursive relock; called anyway
+     * while another lock is held (so the new-facts path runs), it still must
+     * not record a -> a. (b -> a is recorded: that is what on_acquire means.)
+     */
+    struct tl_lock *b = new_lock(TL_LOCK_MUTEX);
+    acquire(&t1, a, W);
+    acquire(&t1, b, W);
+    acquire(&t1, a, W);
+    release_all(&t1);
+    assert_non_null(tl_graph_find(b, a));
+    assert_null(tl_graph_find(a, a));
+}
+
+/* The collector re-evaluates severity; evidence on known edges must change it. */
+static void test_detect_lock_order_severity_follows_evidence(void **state)
+{
+    (void)state;
+    struct tl_finding *f[8];
+    /* One thread, both orders: warning, until a second thread takes one of them. */
+    struct tl_lock *a = new_lock(TL_LOCK_MUTEX), *b = new_lock(TL_LOCK_MUTEX);
+    acquire(&t1, a, W);
+    acquire(&t1, b, W);
+    release_all(&t1);
+    acquire(&t1, b, W);
+    acquire(&t1, a, W);
+    release_all(&t1);
+    assert_int_equal(take_findings(f, 8), 1);
+    struct tl_finding *single = f[0];
+    assert_int_equal(tl_lock_order_severity(single), TL_SEVERITY_WARNING);
+    acquire(&t2, a, W);
+    acquire(&t2, b, W);
+    release_all(&t2);
+    assert_int_equal(atomic_load(&tl_graph_find(a, b)->multi), 1);
+    assert_int_equal(tl_lock_order_severity(single), TL_SEVERITY_ERROR);
+    assert_int_equal(take_findings(f, 8), 0); /* the edge is republished, no new finding */
+
+    /* Gated: info, until one acquisition happens without the gate. */
+    struct tl_lock *g = new_lock(TL_LOCK_MUTEX);
+    struct tl_lock *c = new_lock(TL_LOCK_MUTEX), *d = new_lock(TL_LOCK_MUTEX);
+    acquire(&t1, g, W);
+    acquire(&t1, c, W);
+    acquire(&t1, d, W);
+    release_all(&t1);
+    acquire(&t2, g, W);
+    acquire(&t2, d, W);
+    acquire(&t2, c, W);
+    release_all(&t2);
+    assert_int_equal(take_findings(f, 8), 1);
+    struct tl_finding *gated = f[0];
+    assert_int_equal(tl_lock_order_severity(gated), TL_SEVERITY_INFO);
+    acquire(&t3, c, W);
+    acquire(&t3, d, W);
+    release_all(&t3);
+    assert_int_equal(tl_lock_order_severity(gated), TL_SEVERITY_ERROR);
+    assert_int_equal(take_findings(f, 8), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_detect_lock_order_abba_two_threads_error, setup_case),
+        cmocka_unit_test_setup(test_detect_lock_order_abba_one_thread_warning, setup_case),
+        cmocka_unit_test_setup(test_detect_lock_order_common_gate_info, setup_case),
+        cmocka_unit_test_setup(test_detect_lock_order_same_cycle_reported_once, setup_case),
+        cmocka_unit_test_setup(test_detect_lock_order_trylock_adds_no_edge, setup_case),
+        cmocka_unit_test_setup(test_detect_lock_order_three_threads_cycle, setup_case),
+        cmocka_unit_test_setup(test_detect_lock_order_readers_no_finding, setup_case),
+        cmocka_unit_test_setup(test_detect_lock_order_relock_adds_no_self_edge, setup_case),
+        cmocka_unit_test_setup(test_detect_lock_order_severity_follows_evidence, setup_case),
+    };
+    return cmocka_run_group_tests(tests, setup_group, NULL);
+}

@@ -1,0 +1,211 @@
+/*
+ * test_lockmap.c - agent/lockmap.c: lock records by address. The lockmap is
+ * process-global, so each case uses its own address range (lock_addr()).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "lockmap.h"
+#include "publish.h"
+
+/* A fresh, never-used lock address; 64-byte spacing like real lock objects. */
+static uintptr_t lock_addr(void)
+{
+    static uintptr_t next = 0x550000001000ull;
+    next += 64;
+    return next;
+}
+
+/* Drops whatever earlier cases queued, so a case sees only its own records. */
+static void drain_publish_queue(void)
+{
+    struct tl_pub *p = tl_publish_take_all();
+    while (p) {
+        struct tl_pub *next = p->next;
+        tl_publish_done(p);
+        p = next;
+    }
+}
+
+static int setup_group(void **state)
+{
+    (void)state;
+    return tl_lockmap_init(16);
+}
+
+static void test_lockmap_get_creates_once(void **state)
+{
+    (void)state;
+    uintptr_t a = lock_addr(), b = lock_addr();
+    struct tl_lock *la = tl_lockmap_get(a, TL_LOCK_MUTEX, 3, 0);
+    assert_non_null(la);
+    assert_int_equal(la->addr, a);
+    assert_int_equal(la->first_thread, 3);
+    assert_true(la->id >= 1);
+    assert_int_equal(atomic_load(&la->retired), 0);
+    assert_int_equal(atomic_load(&la->destroyed_ns), 0);
+    assert_true(la->created_ns > 0);
+
+    struct tl_lock *again = tl_lockmap_get(a, TL_LOCK_MUTEX, 9, 0);
+    assert_ptr_equal(again, la);
+    assert_int_equal(again->id, la->id);
+    assert_int_equal(again->first_thread, 3); /* the first user stays recorded */
+
+    struct tl_lock *lb = tl_lockmap_get(b, TL_LOCK_MUTEX, 3, 0);
+    assert_non_null(lb);
+    assert_ptr_not_equal(lb, la);
+    assert_int_not_equal(lb->id, la->id);
+}
+
+static void test_lockmap_find_before_get_is_null(void **state)
+{
+    (void)state;
+    uintptr_t a = lock_addr();
+    assert_null(tl_lockmap_find(a));
+    assert_null(tl_lockmap_find(a)); /* find never creates */
+    struct tl_lock *l = tl_lockmap_get(a, TL_LOCK_MUTEX, 1, 0);
+    assert_non_null(l);
+    assert_ptr_equal(tl_lockmap_find(a), l);
+}
+
+static void test_lockmap_retire_then_get_new_record(void **state)
+{
+    (void)state;
+    uintptr_t a = lock_addr();
+    struct tl_lock *old = tl_lockmap_get(a, TL_LOCK_MUTEX, 1, 0);
+    assert_non_null(old);
+    uint32_t old_id = old->id;
+
+    tl_lockmap_retire(a);
+    assert_int_equal(atomic_load(&old->retired), 1);
+    assert_true(atomic_load(&old->destroyed_ns) > 0);
+    assert_null(tl_lockmap_find(a));
+
+    /* Heap memory reused: a new lock at the same address is a different lock. */
+    struct tl_lock *fresh = tl_lockmap_get(a, TL_LOCK_MUTEX, 2, 0);
+    assert_non_null(fresh);
+    assert_ptr_not_equal(fresh, old);
+    assert_int_not_equal(fresh->id, old_id);
+    assert_true(fresh->id > old_id);
+    assert_int_equal(fresh->addr, a);
+    assert_int_equal(fresh->first_thread, 2);
+    assert_int_equal(atomic_load(&fresh->retired), 0);
+    assert_null(fresh->out);
+    assert_ptr_equal(tl_lockmap_find(a), fresh);
+    /* The old record keeps its identity for the rows already written. */
+    assert_int_equal(old->id, old_id);
+    assert_int_equal(old->addr, a);
+}
+
+static void test_lockmap_retire_unknown_is_harmless(void **state)
+{
+    (void)state;
+    uintptr_t a = lock_addr();
+    uint32_t before = tl_lockmap_count();
+    tl_lockmap_retire(a);
+    tl_lockmap_retire(a);
+    assert_null(tl_lockmap_find(a));
+    assert_int_equal(tl_lockmap_count(), before);
+    /* Retiring twice only retires once. */
+    struct tl_lock *l = tl_lockmap_get(a, TL_LOCK_MUTEX, 1, 0);
+    tl_lockmap_retire(a);
+    int64_t when = atomic_load(&l->destroyed_ns);
+    tl_lockmap_retire(a);
+    assert_int_equal(atomic_load(&l->destroyed_ns), when);
+}
+
+static void test_lockmap_kind_preserved(void **state)
+{
+    (void)state;
+    static const enum tl_lock_kind kinds[] = {TL_LOCK_MUTEX, TL_LOCK_RWLOCK, TL_LOCK_SPIN,
+                                              TL_LOCK_C11};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        uintptr_t a = lock_addr();
+        struct tl_lock *l = tl_lockmap_get(a, kinds[i], 1, 0);
+        assert_non_null(l);
+        assert_int_equal(l->kind, kinds[i]);
+        assert_int_equal(tl_lockmap_find(a)->kind, kinds[i]);
+    }
+    /* The kind is the creator's; a later get with another kind returns the same record. */
+    uintptr_t a = lock_addr();
+    struct tl_lock *rw = tl_lockmap_get(a, TL_LOCK_RWLOCK, 1, 0);
+    assert_ptr_equal(tl_lockmap_get(a, TL_LOCK_MUTEX, 1, 0), rw);
+    assert_int_equal(rw->kind, TL_LOCK_RWLOCK);
+
+    assert_string_equal(tl_lock_kind_name(TL_LOCK_MUTEX), "mutex");
+    assert_string_equal(tl_lock_kind_name(TL_LOCK_RWLOCK), "rwlock");
+    assert_string_equal(tl_lock_kind_name(TL_LOCK_SPIN), "spinlock");
+    assert_string_equal(tl_lock_kind_name(TL_LOCK_C11), "c11-mutex");
+    assert_string_equal(tl_lock_kind_name(99), "lock");
+}
+
+static void test_lockmap_count_counts_records(void **state)
+{
+    (void)state;
+    uint32_t before = tl_lockmap_count();
+    uintptr_t a = lock_addr(), b = lock_addr(), c = lock_addr();
+    tl_lockmap_get(a, TL_LOCK_MUTEX, 1, 0);
+    tl_lockmap_get(b, TL_LOCK_MUTEX, 1, 0);
+    tl_lockmap_get(c, TL_LOCK_MUTEX, 1, 0);
+    assert_int_equal(tl_lockmap_count(), before + 3);
+    tl_lockmap_get(a, TL_LOCK_MUTEX, 1, 0);
+    tl_lockmap_find(b);
+    assert_int_equal(tl_lockmap_count(), before + 3);
+    /* A retired lock stays counted; its successor at the address counts too. */
+    tl_lockmap_retire(c);
+    assert_int_equal(tl_lockmap_count(), before + 3);
+    tl_lockmap_get(c, TL_LOCK_MUTEX, 1, 0);
+    assert_int_equal(tl_lockmap_count(), before + 4);
+}
+
+static void test_lockmap_new_and_retired_records_published(void **state)
+{
+    (void)state;
+    drain_publish_queue();
+    uintptr_t a = lock_addr();
+    struct tl_lock *l = tl_lockmap_get(a, TL_LOCK_MUTEX, 1, 0);
+    tl_lockmap_get(a, TL_LOCK_MUTEX, 1, 0);
+    struct tl_pub *p = tl_publish_take_all();
+    assert_ptr_equal(p, &l->pub);
+    assert_int_equal(p->type, TL_PUB_LOCK);
+    assert_null(p->next);
+    assert_ptr_equal(tl_container_of(p, struct tl_lock, pub), l);
+    tl_publish_done(p);
+
+    tl_lockmap_retire(a);
+    p = tl_publish_take_all();
+    assert_ptr_equal(p, &l->pub);
+    assert_null(p->next);
+    tl_publish_done(p);
+}
+
+static void test_lockmap_get_with_stack_records_first_stack(void **state)
+{
+    (void)state;
+    struct tl_lock *l = tl_lockmap_get(lock_addr(), TL_LOCK_MUTEX, 1, 1);
+    assert_non_null(l);
+    assert_non_null(l->first_stack);
+    assert_true(l->first_stack->depth >= 1);
+    struct tl_lock *plain = tl_lockmap_get(lock_addr(), TL_LOCK_MUTEX, 1, 0);
+    assert_null(plain->first_stack);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lockmap_get_creates_once),
+        cmocka_unit_test(test_lockmap_find_before_get_is_null),
+        cmocka_unit_test(test_lockmap_retire_then_get_new_record),
+        cmocka_unit_test(test_lockmap_retire_unknown_is_harmless),
+        cmocka_unit_test(test_lockmap_kind_preserved),
+        cmocka_unit_test(test_lockmap_count_counts_records),
+        cmocka_unit_test(test_lockmap_new_and_retired_records_published),
+        cmocka_unit_test(test_lockmap_get_with_stack_records_first_stack),
+    };
+    return cmocka_run_group_tests(tests, setup_group, NULL);
+}

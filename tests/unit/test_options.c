@@ -1,0 +1,204 @@
+/*
+ * test_options.c - agent/options.c: THREADLENS_OPTIONS parsing. Every parse
+ * starts over from the defaults, so cases need no reset.
+ */
+#include <limits.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "log.h"
+#include "options.h"
+
+static int setup_group(void **state)
+{
+    (void)state;
+    tl_log_set_level(TL_LOG_QUIET); /* bad entries are logged by design */
+    return 0;
+}
+
+static void assert_defaults(void)
+{
+    assert_string_equal(tl_options.db, "");
+    assert_true(tl_options.interval == 1.0);
+    assert_int_equal(tl_options.stacks, 24);
+    assert_int_equal(tl_options.log, TL_LOG_ERROR);
+}
+
+static void test_options_defaults(void **state)
+{
+    (void)state;
+    assert_int_equal(tl_options_parse(NULL), 0);
+    assert_defaults();
+}
+
+static void test_options_all_keys_parsed(void **state)
+{
+    (void)state;
+    assert_int_equal(tl_options_parse("interval=0.5:stacks=12:log=quiet:db=/tmp/x.db"), 0);
+    assert_true(tl_options.interval == 0.5);
+    assert_int_equal(tl_options.stacks, 12);
+    assert_int_equal(tl_options.log, TL_LOG_QUIET);
+    assert_string_equal(tl_options.db, "/tmp/x.db");
+
+    assert_int_equal(tl_options_parse("log=debug"), 0);
+    assert_int_equal(tl_options.log, TL_LOG_DEBUG);
+    assert_int_equal(tl_options_parse("log=info:log=error"), 0); /* the last one wins */
+    assert_int_equal(tl_options.log, TL_LOG_ERROR);
+}
+
+static void test_options_parse_starts_from_defaults(void **state)
+{
+    (void)state;
+    assert_int_equal(tl_options_parse("interval=2:stacks=8:log=debug:db=a.db"), 0);
+    assert_int_equal(tl_options_parse("stacks=9"), 0);
+    assert_int_equal(tl_options.stacks, 9);
+    assert_true(tl_options.interval == 1.0);
+    assert_string_equal(tl_options.db, "");
+    assert_int_equal(tl_options.log, TL_LOG_ERROR);
+}
+
+static void test_options_bad_value_keeps_default(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "interval=abc", "interval=", "interval=0", "interval=0.001", "interval=3601",
+        "interval=1s", "interval=inf", "stacks=0", "stacks=65", "stacks=1.5",
+        "stacks=-3", "stacks=12x", "stacks=", "log=verbose", "log=", "log=QUIET", "db=",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        print_message("  %s\n", bad[i]);
+        assert_int_equal(tl_options_parse(bad[i]), 1);
+        assert_defaults();
+    }
+    /* A bad entry does not spoil the good ones around it. */
+    assert_int_equal(tl_options_parse("stacks=8:interval=zero:log=info"), 1);
+    assert_int_equal(tl_options.stacks, 8);
+    assert_true(tl_options.interval == 1.0);
+    assert_int_equal(tl_options.log, TL_LOG_INFO);
+    assert_int_equal(tl_options_parse("stacks=99:interval=-1:log=loud"), 3);
+    assert_defaults();
+}
+
+/*
+ * Found a bug (agent/options.c, parse_double): NaN passes the range check
+ * (`d < lo || d > hi` is false for NaN), so "interval=nan" is accepted and
+ * the collector's tick becomes (int64_t)(NaN * 1e9), undefined behaviour.
+ */
+static void test_options_nan_interval_rejected(void **state)
+{
+    (void)state;
+    assert_int_equal(tl_options_parse("interval=nan"), 1);
+    assert_false(isnan(tl_options.interval));
+    assert_true(tl_options.interval == 1.0);
+}
+
+static void test_options_unknown_key_counted(void **state)
+{
+    (void)state;
+    assert_int_equal(tl_options_parse("colour=red"), 1);
+    assert_defaults();
+    assert_int_equal(tl_options_parse("interval=0.5:bogus=1:stacks=8:Stacks=9"), 2);
+    assert_true(tl_options.interval == 0.5);
+    assert_int_equal(tl_options.stacks, 8);
+}
+
+static void test_options_entry_without_equals_counted(void **state)
+{
+    (void)state;
+    assert_int_equal(tl_options_parse("interval"), 1);
+    assert_defaults();
+    assert_int_equal(tl_options_parse("=5"), 1); /* no key */
+    assert_defaults();
+    assert_int_equal(tl_options_parse("stacks=4:verbose:log=info"), 1);
+    assert_int_equal(tl_options.stacks, 4);
+    assert_int_equal(tl_options.log, TL_LOG_INFO);
+}
+
+static void test_options_empty_spec_fine(void **state)
+{
+    (void)state;
+    assert_int_equal(tl_options_parse(""), 0);
+    assert_defaults();
+    assert_int_equal(tl_options_parse(":::"), 0);
+    assert_defaults();
+    assert_int_equal(tl_options_parse(":stacks=5::"), 0);
+    assert_int_equal(tl_options.stacks, 5);
+    /* A value may itself contain '=' (only the first one splits). */
+    assert_int_equal(tl_options_parse("db=/tmp/a=b.db"), 0);
+    assert_string_equal(tl_options.db, "/tmp/a=b.db");
+}
+
+static char *repeat(char c, size_t n, const char *prefix, const char *suffix)
+{
+    size_t lp = strlen(prefix), ls = strlen(suffix);
+    char *s = malloc(lp + n + ls + 1);
+    assert_non_null(s);
+    memcpy(s, prefix, lp);
+    memset(s + lp, c, n);
+    memcpy(s + lp + n, suffix, ls + 1);
+    return s;
+}
+
+static void test_options_long_value_rejected(void **state)
+{
+    (void)state;
+    char *spec = repeat('a', 5000, "db=", "");
+    assert_int_equal(tl_options_parse(spec), 1);
+    assert_defaults();
+    free(spec);
+
+    /* Parsing goes on after the long entry. */
+    spec = repeat('b', 5000, "stacks=7:db=/", ":interval=2");
+    assert_int_equal(tl_options_parse(spec), 1);
+    assert_int_equal(tl_options.stacks, 7);
+    assert_true(tl_options.interval == 2.0);
+    assert_string_equal(tl_options.db, "");
+    free(spec);
+
+    /* A long key, and a long bad value for a numeric key. */
+    spec = repeat('k', 5000, "", "=1");
+    assert_int_equal(tl_options_parse(spec), 1);
+    free(spec);
+    spec = repeat('9', 5000, "interval=", "");
+    assert_int_equal(tl_options_parse(spec), 1);
+    assert_defaults();
+    free(spec);
+}
+
+static void test_options_db_path_limit(void **state)
+{
+    (void)state;
+    /* The longest path db[] holds is accepted whole; one more byte is rejected. */
+    char *spec = repeat('p', PATH_MAX - 1, "db=", "");
+    assert_int_equal(tl_options_parse(spec), 0);
+    assert_int_equal(strlen(tl_options.db), PATH_MAX - 1);
+    assert_int_equal(tl_options.db[PATH_MAX - 2], 'p');
+    free(spec);
+    spec = repeat('p', PATH_MAX, "db=", "");
+    assert_int_equal(tl_options_parse(spec), 1);
+    assert_string_equal(tl_options.db, "");
+    free(spec);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_options_defaults),
+        cmocka_unit_test(test_options_all_keys_parsed),
+        cmocka_unit_test(test_options_parse_starts_from_defaults),
+        cmocka_unit_test(test_options_bad_value_keeps_default),
+        cmocka_unit_test(test_options_nan_interval_rejected),
+        cmocka_unit_test(test_options_unknown_key_counted),
+        cmocka_unit_test(test_options_entry_without_equals_counted),
+        cmocka_unit_test(test_options_empty_spec_fine),
+        cmocka_unit_test(test_options_long_value_rejected),
+        cmocka_unit_test(test_options_db_path_limit),
+    };
+    return cmocka_run_group_tests(tests, setup_group, NULL);
+}
