@@ -84,8 +84,12 @@ TL_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 
 #define MAX_EXEC_ARGS 4096
 
-/* Collects execl-style arguments up to the terminating NULL; envp after it when asked. */
-static int collect_args(const char *arg0, va_list ap, char **argv, char ***envp)
+/*
+ * Collects execl-style arguments up to the terminating NULL into argv, and
+ * the envp after it when asked. Returns argv, or NULL (errno E2BIG) when
+ * there are more than MAX_EXEC_ARGS.
+ */
+static char **collect_args(char **argv, const char *arg0, va_list ap, char ***envp)
 {
     int n = 0;
     argv[n++] = (char *)arg0;
@@ -95,11 +99,13 @@ static int collect_args(const char *arg0, va_list ap, char **argv, char ***envp)
         if (!a)
             break;
     }
-    if (n == MAX_EXEC_ARGS)
-        return -1;
+    if (n == MAX_EXEC_ARGS) {
+        errno = E2BIG;
+        return NULL;
+    }
     if (envp)
         *envp = va_arg(ap, char **);
-    return 0;
+    return argv;
 }
 
 TL_EXPORT int execl(const char *path, const char *arg, ...)
@@ -107,13 +113,9 @@ TL_EXPORT int execl(const char *path, const char *arg, ...)
     char *argv[MAX_EXEC_ARGS];
     va_list ap;
     va_start(ap, arg);
-    int ok = collect_args(arg, ap, argv, NULL);
+    char **args = collect_args(argv, arg, ap, NULL);
     va_end(ap);
-    if (ok < 0) {
-        errno = E2BIG;
-        return -1;
-    }
-    return execv(path, argv);
+    return args ? execv(path, args) : -1;
 }
 
 TL_EXPORT int execlp(const char *file, const char *arg, ...)
@@ -121,26 +123,18 @@ TL_EXPORT int execlp(const char *file, const char *arg, ...)
     char *argv[MAX_EXEC_ARGS];
     va_list ap;
     va_start(ap, arg);
-    int ok = collect_args(arg, ap, argv, NULL);
+    char **args = collect_args(argv, arg, ap, NULL);
     va_end(ap);
-    if (ok < 0) {
-        errno = E2BIG;
-        return -1;
-    }
-    return execvp(file, argv);
+    return args ? execvp(file, args) : -1;
 }
 
 TL_EXPORT int execle(const char *path, const char *arg, ...)
 {
     char *argv[MAX_EXEC_ARGS];
-    char **envp;
+    char **envp = NULL;
     va_list ap;
     va_start(ap, arg);
-    int ok = collect_args(arg, ap, argv, &envp);
+    char **args = collect_args(argv, arg, ap, &envp);
     va_end(ap);
-    if (ok < 0) {
-        errno = E2BIG;
-        return -1;
-    }
-    return execve(path, argv, envp);
+    return args ? execve(path, args, envp) : -1;
 }

@@ -4,42 +4,14 @@
  * exits; the parent waits and prints the child's status. Expected: two
  * processes in the run, one lock-order-inversion error, in the child.
  */
-#include "prog_util.h"
+#include "abba.h"
 
 #include <sys/wait.h>
 #include <unistd.h>
 
-pthread_mutex_t lock_a = PTHREAD_MUTEX_INITIALIZER;
-pthread_mutex_t lock_b = PTHREAD_MUTEX_INITIALIZER;
-int shared_value; /* protected by lock_a and lock_b */
-
-NOINLINE void *thread_a(void *arg)
-{
-    (void)arg;
-    CHECK(pthread_mutex_lock(&lock_a));
-    CHECK(pthread_mutex_lock(&lock_b));
-    shared_value += 1;
-    CHECK(pthread_mutex_unlock(&lock_b));
-    CHECK(pthread_mutex_unlock(&lock_a));
-    return NULL;
-}
-
-NOINLINE void *thread_b(void *arg)
-{
-    (void)arg;
-    CHECK(pthread_mutex_lock(&lock_b));
-    CHECK(pthread_mutex_lock(&lock_a));
-    shared_value += 2;
-    CHECK(pthread_mutex_unlock(&lock_a));
-    CHECK(pthread_mutex_unlock(&lock_b));
-    return NULL;
-}
-
 NOINLINE void child_main(void)
 {
-    run_thread(thread_a, NULL);
-    run_thread(thread_b, NULL);
-    printf("fork_child: child value=%d\n", shared_value);
+    printf("fork_child: child value=%d\n", run_abba());
     exit(0); /* exit, not _exit: atexit handlers and stdio flush run */
 }
 
