@@ -144,6 +144,7 @@ __attribute__((constructor)) static void agent_init(void)
     static char exe[PATH_MAX], cmdline[1024];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     exe[n > 0 ? n : 0] = '\0';
+    tl_symbols_set_exe(exe);
     read_file("/proc/self/cmdline", cmdline, sizeof cmdline);
     struct tl_process_info info = {.pid = getpid(), .ppid = getppid(), .exe = exe,
                                    .cmdline = cmdline, .start_ns = tl_now_ns()};
@@ -152,7 +153,7 @@ __attribute__((constructor)) static void agent_init(void)
         return;
     }
     tl_thread_set_all_exited_hook(tl_collector_all_threads_exited);
-    struct tl_thread *main_thread = tl_thread_register(0, NULL);
+    struct tl_thread *main_thread = tl_thread_register(0, NULL, 0);
     if (main_thread) {
         char comm[16];
         read_file("/proc/self/comm", comm, sizeof comm);

@@ -4,6 +4,7 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <link.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -89,15 +90,14 @@ static void read_symbols(struct module *m)
     /* The mapping stays: symbol names point into it. */
 }
 
+void tl_symbols_set_exe(const char *path)
+{
+    snprintf(exe_path, sizeof exe_path, "%s", path);
+}
+
 static const char *module_path(const char *name)
 {
-    if (name && name[0])
-        return name;
-    if (!exe_path[0]) {
-        ssize_t n = readlink("/proc/self/exe", exe_path, sizeof exe_path - 1);
-        exe_path[n > 0 ? n : 0] = '\0';
-    }
-    return exe_path;
+    return name && name[0] ? name : exe_path;
 }
 
 static int add_module(struct dl_phdr_info *info, size_t size, void *data)

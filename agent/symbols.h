@@ -19,6 +19,11 @@ struct tl_symbol {
     uintptr_t name_offset;  /* address - symbol start */
 };
 
+/*
+ * The main executable's path, read at start-up: /proc/self/exe cannot be
+ * read once the main thread has exited (pthread_exit from main).
+ */
+void tl_symbols_set_exe(const char *path);
 /* Fills `out` for `addr`. Returns 0 when a module contains it, -1 otherwise. */
 int tl_symbols_lookup(uintptr_t addr, struct tl_symbol *out);
 /* Forgets the module list (after dlclose or fork); symbol tables are kept by path. */

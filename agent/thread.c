@@ -39,11 +39,25 @@ int tl_thread_init(void)
     return tl_addrmap_init(&handles, 16);
 }
 
-struct tl_thread *tl_thread_register(uint32_t creator, struct tl_stack *create_stack)
+void tl_thread_expect(void)
+{
+    atomic_fetch_add(&live_count, 1);
+}
+
+void tl_thread_unexpect(void)
+{
+    atomic_fetch_sub(&live_count, 1);
+}
+
+struct tl_thread *tl_thread_register(uint32_t creator, struct tl_stack *create_stack,
+                                     int precounted)
 {
     struct tl_thread *t = tl_arena_alloc_line(sizeof *t);
-    if (!t)
+    if (!t) {
+        if (precounted)
+            tl_thread_unexpect();
         return NULL;
+    }
     t->pub.type = TL_PUB_THREAD;
     t->id = atomic_fetch_add(&next_id, 1);
     t->tid = (pid_t)syscall(SYS_gettid);
@@ -57,7 +71,8 @@ struct tl_thread *tl_thread_register(uint32_t creator, struct tl_stack *create_s
     t->next = atomic_load_explicit(&registry, memory_order_relaxed);
     atomic_store_explicit(&registry, t, memory_order_release);
     tl_spin_unlock(&registry_lock);
-    atomic_fetch_add(&live_count, 1);
+    if (!precounted)
+        atomic_fetch_add(&live_count, 1);
     atomic_fetch_add(&total_count, 1);
     struct tl_addrmap_slot *s = tl_addrmap_slot(&handles, t->handle, 1);
     if (s)
@@ -72,7 +87,7 @@ struct tl_thread *tl_thread_self_slow(void)
 {
     if (!atomic_load_explicit(&tl_active, memory_order_acquire))
         return NULL;
-    return tl_thread_register(0, NULL);
+    return tl_thread_register(0, NULL, 0);
 }
 
 void tl_thread_finished(struct tl_thread *t)
@@ -141,7 +156,7 @@ void tl_thread_after_fork_child(void)
         return;
     /* The forking thread carries its held locks over into its new record. */
     parent_rec->in_agent++;
-    struct tl_thread *t = tl_thread_register(0, NULL);
+    struct tl_thread *t = tl_thread_register(0, NULL, 0);
     parent_rec->in_agent--;
     if (!t)
         return;

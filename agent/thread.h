@@ -98,8 +98,19 @@ static inline struct tl_thread *tl_enter(void)
 }
 
 int tl_thread_init(void);
-/* Creates and registers the calling thread's record. NULL when out of memory. */
-struct tl_thread *tl_thread_register(uint32_t creator, struct tl_stack *create_stack);
+/*
+ * Creates and registers the calling thread's record. `precounted`: the
+ * creator already counted it live (tl_thread_expect). NULL when out of memory.
+ */
+struct tl_thread *tl_thread_register(uint32_t creator, struct tl_stack *create_stack,
+                                     int precounted);
+/*
+ * A thread is about to be created: count it live now, so that the process is
+ * not taken for finished (every thread exited) before the new one has run.
+ * tl_thread_unexpect() undoes it when creation fails.
+ */
+void tl_thread_expect(void);
+void tl_thread_unexpect(void);
 /* Marks the calling thread's record finished (from its TSD destructor). */
 void tl_thread_finished(struct tl_thread *t);
 /* The record of the thread with this pthread_t, or NULL. */

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "arena.h"
+#include "collector.h"
 #include "export.h"
 #include "real.h"
 #include "spin.h"
@@ -58,7 +59,7 @@ static struct tl_thread *start(struct start_info *si, struct start_info *copy)
 {
     *copy = *si;
     info_put(si);
-    return tl_thread_register(copy->creator, copy->create_stack);
+    return tl_thread_register(copy->creator, copy->create_stack, 1);
 }
 
 static void *trampoline(void *p)
@@ -90,14 +91,23 @@ static struct start_info *prepare(struct tl_thread *self)
 {
     int saved_errno = errno;
     self->in_agent++;
+    tl_collector_ensure_started(); /* a fork child records from its first new thread on */
     struct start_info *si = info_get();
     if (si) {
         si->creator = self->id;
         si->create_stack = tl_stack_capture();
+        tl_thread_expect();
     }
     self->in_agent--;
     errno = saved_errno;
     return si;
+}
+
+/* Creation failed: the thread will never register. */
+static void abandon(struct start_info *si)
+{
+    info_put(si);
+    tl_thread_unexpect();
 }
 
 TL_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
@@ -112,7 +122,7 @@ TL_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
     si->arg = arg;
     int rc = TL_REAL(pthread_create)(thread, attr, trampoline, si);
     if (rc != 0)
-        info_put(si);
+        abandon(si);
     return rc;
 }
 
@@ -127,7 +137,7 @@ TL_EXPORT int thrd_create(thrd_t *thr, thrd_start_t fn, void *arg)
     si->arg = arg;
     int rc = TL_REAL(thrd_create)(thr, trampoline_c11, si);
     if (rc != thrd_success)
-        info_put(si);
+        abandon(si);
     return rc;
 }
 
