@@ -279,6 +279,11 @@ static void put_process(FILE *out, const struct tl_process *p)
     fputc('\n', out);
 }
 
+static const char *plural(size_t n)
+{
+    return n == 1 ? "" : "s";
+}
+
 /* Writes the whole report of run to out. Write errors stay in ferror(out). */
 void tl_report_write(FILE *out, const struct tl_run *run)
 {
@@ -289,6 +294,7 @@ void tl_report_write(FILE *out, const struct tl_run *run)
     if (run->findings.len == 0)
         fputs("threadlens: no findings\n", out);
     else
-        fprintf(out, "threadlens: %zu findings (%zu errors, %zu warnings, %zu info)\n",
-                run->findings.len, run->n_error, run->n_warning, run->n_info);
+        fprintf(out, "threadlens: %zu finding%s (%zu error%s, %zu warning%s, %zu info)\n",
+                run->findings.len, plural(run->findings.len), run->n_error, plural(run->n_error),
+                run->n_warning, plural(run->n_warning), run->n_info);
 }

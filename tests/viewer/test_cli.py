@@ -248,16 +248,16 @@ def case_abba_report():
         "    #1 grow abba+0x1710",
         "SUMMARY: threadlens: memory-growth in abba+0x1700",
         "==================",
-        "threadlens: 4 findings (2 errors, 1 warnings, 1 info)",
+        "threadlens: 4 findings (2 errors, 1 warning, 1 info)",
         "",
     ])
-    expect_eq(lines[-2], "threadlens: 4 findings (2 errors, 1 warnings, 1 info)", "last line")
+    expect_eq(lines[-2], "threadlens: 4 findings (2 errors, 1 warning, 1 info)", "last line")
 
 
 def case_noerror():
     path = make("noerror")
     lines = run_report(path, 0)
-    expect_eq(lines[-2], "threadlens: 2 findings (0 errors, 1 warnings, 1 info)", "last line")
+    expect_eq(lines[-2], "threadlens: 2 findings (0 errors, 1 warning, 1 info)", "last line")
     doc = run_json(path, 0)
     expect_eq([(f["kind"], f["severity"]) for f in doc["findings"]],
               [("thread-leak", "warning"), ("memory-growth", "info")], "findings")
@@ -353,7 +353,7 @@ def case_older():
 def case_wal():
     path = make("wal")
     expect_eq(run_report(path, 1)[-2],
-              "threadlens: 4 findings (2 errors, 1 warnings, 1 info)", "last line")
+              "threadlens: 4 findings (2 errors, 1 warning, 1 info)", "last line")
     expect_eq(run_json(path, 1)["findings"][0], ABBA_LOI, "lock-order-inversion finding")
 
 
@@ -369,7 +369,7 @@ def case_hold():
         expect_eq([(f["kind"], f["summary"]) for f in doc["findings"]],
                   [("thread-growth", "committed")], "committed findings only")
         expect_eq(run_report(path, 0)[-2],
-                  "threadlens: 1 findings (0 errors, 1 warnings, 0 info)", "last line")
+                  "threadlens: 1 finding (0 errors, 1 warning, 0 info)", "last line")
     finally:
         writer.stdin.close()
         expect_eq(writer.wait(timeout=60), 0, "writer exit status")
