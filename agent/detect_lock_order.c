@@ -182,10 +182,8 @@ static void new_facts(struct tl_thread *self, struct tl_lock *lock, int mode)
  * Known edges cost a cache probe and a few loads; anything new goes to
  * new_facts(), which unwinds once for all of them.
  */
-void tl_lock_order_on_acquire(struct tl_thread *self, struct tl_lock *lock, int mode,
-                              struct tl_caller caller)
+void tl_lock_order_on_acquire(struct tl_thread *self, struct tl_lock *lock, int mode)
 {
-    (void)caller;
     int need_new = 0;
     for (int i = 0; i < self->nheld; i++) {
         struct tl_held *h = &self->held[i];

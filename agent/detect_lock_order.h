@@ -25,8 +25,8 @@
 #include "stack.h"
 #include "thread.h"
 
-void tl_lock_order_on_acquire(struct tl_thread *self, struct tl_lock *lock, int mode,
-                              struct tl_caller caller);
+/* `self` acquired `lock` in `mode` (not yet on its held stack). */
+void tl_lock_order_on_acquire(struct tl_thread *self, struct tl_lock *lock, int mode);
 /* The severity the evidence supports now (enum tl_severity). */
 int tl_lock_order_severity(const struct tl_finding *f);
 void tl_lock_order_after_fork_child(void);

@@ -98,7 +98,7 @@ void tl_lockops_acquired(struct tl_thread *self, struct tl_lock *lock, const voi
         return;
     }
     if (lock && !trylock && self->nheld > 0)
-        tl_lock_order_on_acquire(self, lock, mode, caller);
+        tl_lock_order_on_acquire(self, lock, mode);
     if (self->nheld == TL_MAX_HELD) {
         self->untracked++;
         return;

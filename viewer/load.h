@@ -1,7 +1,7 @@
 /*
  * load.h - typed loaders: read a whole run (processes, and every finding with
  * its threads, locks, edges and stacks resolved from finding_item rows, as
- * docs/CONTRACT.md relates them) into plain structs, in one read transaction.
+ * the README's schema section relates them) into plain structs, in one read transaction.
  * The report and JSON writers only read these structs, never the database.
  *
  * Integer fields that may be SQL NULL hold TL_NULL. Strings are malloc'ed and

@@ -1,6 +1,6 @@
 /*
  * fixture.c - writes the databases the viewer tests read, with the agent's own
- * schema text (TL_SCHEMA_SQL) and the row relations of docs/CONTRACT.md.
+ * schema text (TL_SCHEMA_SQL) and the row relations the README documents.
  *
  *   tl_viewer_fixture SCENARIO PATH
  *
