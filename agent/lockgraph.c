@@ -25,7 +25,7 @@ struct bfs_state {
 };
 
 static struct tl_spin graph_lock = TL_SPIN_INIT;
-static struct tl_addrmap edges;               /* (from id, to id) -> edge; inserts under graph_lock */
+static struct tl_addrmap edges;               /* (from, to) ids -> edge; insert: graph_lock */
 static atomic_uint edge_count;
 static uint32_t bfs_gen;                      /* under graph_lock */
 static struct bfs_state queue[QUEUE_SIZE];    /* under graph_lock */

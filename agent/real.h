@@ -87,6 +87,7 @@ extern struct tl_real tl_real;
 /* Looks every symbol up. Idempotent. Returns 0, or TL_EINVAL when a required one is missing. */
 int tl_real_init(void);
 
-#define TL_REAL(fn) (__builtin_expect(tl_real.fn != NULL, 1) ? tl_real.fn : (tl_real_init(), tl_real.fn))
+#define TL_REAL(fn) \
+    (__builtin_expect(tl_real.fn != NULL, 1) ? tl_real.fn : (tl_real_init(), tl_real.fn))
 
 #endif

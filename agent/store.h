@@ -31,7 +31,10 @@ struct tl_sample {
 };
 
 int tl_store_open(const char *path, const struct tl_process_info *info);
-/* Fork child: forgets the parent's connection without closing it (closing would touch the parent's WAL). */
+/*
+ * Fork child: forgets the parent's connection without closing it (closing
+ * would checkpoint and touch the parent's WAL).
+ */
 void tl_store_abandon(void);
 void tl_store_close(void);
 int tl_store_is_open(void);

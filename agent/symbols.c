@@ -70,7 +70,8 @@ static void read_symbols(struct module *m)
         symtab = find_symtab(eh, size, SHT_DYNSYM);
     if (!symtab)
         return;
-    const Elf64_Shdr *strtab = (const Elf64_Shdr *)((const char *)eh + eh->e_shoff) + symtab->sh_link;
+    const Elf64_Shdr *sections = (const Elf64_Shdr *)((const char *)eh + eh->e_shoff);
+    const Elf64_Shdr *strtab = &sections[symtab->sh_link];
     if (symtab->sh_offset + symtab->sh_size > size || strtab->sh_offset + strtab->sh_size > size)
         return;
     const Elf64_Sym *s = (const Elf64_Sym *)((const char *)map + symtab->sh_offset);
