@@ -24,6 +24,7 @@
 #include "publish.h"
 #include "real.h"
 #include "stack.h"
+#include "store.h"
 #include "symbols.h"
 #include "thread.h"
 
@@ -148,7 +149,8 @@ __attribute__((constructor)) static void agent_init(void)
     struct tl_process_info info = {.pid = getpid(), .ppid = getppid(), .exe = exe,
                                    .cmdline = cmdline, .start_ns = tl_now_ns()};
     if (tl_collector_start(tl_options.db, &info) < 0) {
-        tl_log(TL_LOG_ERROR, "cannot record to %s; running without threadlens", tl_options.db);
+        tl_log(TL_LOG_ERROR, "cannot record to %s (%s); running without threadlens",
+               tl_options.db, tl_store_error());
         return;
     }
     tl_thread_set_all_exited_hook(tl_collector_all_threads_exited);

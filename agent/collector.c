@@ -271,7 +271,8 @@ void tl_collector_ensure_started(void)
     info.ppid = getppid();
     info.start_ns = tl_now_ns();
     if (tl_collector_start(db_file, &info) < 0) {
-        tl_log(TL_LOG_ERROR, "not recording process %d", info.pid);
+        tl_log(TL_LOG_ERROR, "cannot record process %d to %s (%s)", info.pid, db_file,
+               tl_store_error());
         atomic_store(&tl_active, 0);
     }
 }

@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "errors.h"
-#include "log.h"
 #include "schema.h"
 #include "symbols.h"
 
@@ -52,12 +51,14 @@ static sqlite3 *db;                 /* collector only */
 static sqlite3_stmt *stmts[ST_COUNT];
 static int64_t proc_id;             /* process.id of this process */
 static char db_path[PATH_MAX];
+static char last_error[512];        /* what failed last, for the caller's one line */
 
 /* ---- connection and schema ---- */
 
+/* Records what failed; the caller says it once, in its own line. Returns TL_EIO. */
 static int fail(const char *what)
 {
-    tl_log(TL_LOG_ERROR, "database %s: %s: %s", db_path, what, db ? sqlite3_errmsg(db) : "?");
+    snprintf(last_error, sizeof last_error, "%s: %s", what, db ? sqlite3_errmsg(db) : "?");
     return TL_EIO;
 }
 
@@ -86,8 +87,8 @@ static int init_schema(void)
     int v = user_version();
     if (v != 0 && v != TL_SCHEMA_VERSION) {
         exec("ROLLBACK");
-        tl_log(TL_LOG_ERROR, "database %s has schema version %d, this agent writes %d",
-               db_path, v, TL_SCHEMA_VERSION);
+        snprintf(last_error, sizeof last_error, "schema version %d, this agent writes %d", v,
+                 TL_SCHEMA_VERSION);
         return TL_EINVAL;
     }
     char sql[128];
@@ -203,7 +204,7 @@ const char *tl_store_path(void)
 
 const char *tl_store_error(void)
 {
-    return db ? sqlite3_errmsg(db) : "closed";
+    return last_error[0] ? last_error : "closed";
 }
 
 int tl_store_begin(void)

@@ -4,7 +4,8 @@
  * the collector calls it (or the exit flush, with the collector stopped from
  * writing by collector_lock), inside tl_store_begin()/tl_store_commit().
  * Functions return 0 or a negative TL_E*; on an I/O error the caller stops
- * recording.
+ * recording and says so in one line, with tl_store_error() (store.c itself
+ * prints nothing).
  */
 #ifndef TL_STORE_H
 #define TL_STORE_H
@@ -39,6 +40,7 @@ void tl_store_abandon(void);
 void tl_store_close(void);
 int tl_store_is_open(void);
 const char *tl_store_path(void);
+/* What failed last ("cannot open: unable to open database file"). Can't fail. */
 const char *tl_store_error(void);
 
 int tl_store_begin(void);
