@@ -56,6 +56,15 @@ static void release_all(struct tl_thread *t)
     t->nheld = 0;
 }
 
+/* One critical section: `first`, then `second` nested in it, then release both. */
+static void take_in_order(struct tl_thread *t, struct tl_lock *first, int first_mode,
+                          struct tl_lock *second, int second_mode)
+{
+    acquire(t, first, first_mode);
+    acquire(t, second, second_mode);
+    release_all(t);
+}
+
 /* Takes the publish queue; returns its findings, oldest first (none kept when out is NULL). */
 static int take_findings(struct tl_finding **out, int max)
 {
@@ -117,9 +126,7 @@ static void test_detect_lock_order_abba_two_threads_error(void **state)
     struct tl_lock *a = new_lock(TL_LOCK_MUTEX), *b = new_lock(TL_LOCK_MUTEX);
     struct tl_finding *f[8];
 
-    acquire(&t1, a, W);
-    acquire(&t1, b, W);
-    release_all(&t1);
+    take_in_order(&t1, a, W, b, W);
     assert_int_equal(take_findings(f, 8), 0);
     struct tl_edge *ab = tl_graph_find(a, b);
     assert_non_null(ab);
@@ -127,9 +134,7 @@ static void test_detect_lock_order_abba_two_threads_error(void **state)
     assert_int_equal(atomic_load(&ab->modes), TL_MODE_BIT(W, W));
     assert_non_null(ab->acquire_stack);
 
-    acquire(&t2, b, W);
-    acquire(&t2, a, W);
-    release_all(&t2);
+    take_in_order(&t2, b, W, a, W);
     struct tl_edge *ba = tl_graph_find(b, a);
     assert_non_null(ba);
     assert_int_equal(take_findings(f, 8), 1);
@@ -145,12 +150,8 @@ static void test_detect_lock_order_abba_one_thread_warning(void **state)
     (void)state;
     struct tl_lock *a = new_lock(TL_LOCK_MUTEX), *b = new_lock(TL_LOCK_MUTEX);
     struct tl_finding *f[8];
-    acquire(&t1, a, W);
-    acquire(&t1, b, W);
-    release_all(&t1);
-    acquire(&t1, b, W);
-    acquire(&t1, a, W);
-    release_all(&t1);
+    take_in_order(&t1, a, W, b, W);
+    take_in_order(&t1, b, W, a, W);
     assert_int_equal(take_findings(f, 8), 1);
     assert_cycle_finding(f[0], (struct tl_edge *[]){tl_graph_find(a, b), tl_graph_find(b, a)}, 2);
     assert_int_equal(atomic_load(&f[0]->severity), TL_SEVERITY_WARNING);
@@ -163,13 +164,9 @@ static void test_detect_lock_order_common_gate_info(void **state)
     struct tl_lock *a = new_lock(TL_LOCK_MUTEX), *b = new_lock(TL_LOCK_MUTEX);
     struct tl_finding *f[8];
     acquire(&t1, g, W);
-    acquire(&t1, a, W);
-    acquire(&t1, b, W);
-    release_all(&t1);
+    take_in_order(&t1, a, W, b, W);
     acquire(&t2, g, W);
-    acquire(&t2, b, W);
-    acquire(&t2, a, W);
-    release_all(&t2);
+    take_in_order(&t2, b, W, a, W);
     assert_int_equal(take_findings(f, 8), 1);
     assert_cycle_finding(f[0], (struct tl_edge *[]){tl_graph_find(a, b), tl_graph_find(b, a)}, 2);
     assert_int_equal(atomic_load(&f[0]->severity), TL_SEVERITY_INFO);
@@ -180,32 +177,20 @@ static void test_detect_lock_order_same_cycle_reported_once(void **state)
     (void)state;
     struct tl_lock *a = new_lock(TL_LOCK_RWLOCK), *b = new_lock(TL_LOCK_MUTEX);
     struct tl_finding *f[8];
-    acquire(&t1, a, W);
-    acquire(&t1, b, W);
-    release_all(&t1);
-    acquire(&t2, b, W);
-    acquire(&t2, a, W);
-    release_all(&t2);
+    take_in_order(&t1, a, W, b, W);
+    take_in_order(&t2, b, W, a, W);
     assert_int_equal(take_findings(f, 8), 1);
 
     /* The same orders again, from the same and from other threads. */
     for (int round = 0; round < 3; round++) {
-        acquire(&t1, a, W);
-        acquire(&t1, b, W);
-        release_all(&t1);
-        acquire(&t2, b, W);
-        acquire(&t2, a, W);
-        release_all(&t2);
-        acquire(&t3, b, W);
-        acquire(&t3, a, W);
-        release_all(&t3);
+        take_in_order(&t1, a, W, b, W);
+        take_in_order(&t2, b, W, a, W);
+        take_in_order(&t3, b, W, a, W);
     }
     assert_int_equal(take_findings(f, 8), 0);
 
     /* A new mode pair on a known edge re-runs the search; it finds the same cycle. */
-    acquire(&t3, a, R);
-    acquire(&t3, b, W);
-    release_all(&t3);
+    take_in_order(&t3, a, R, b, W);
     assert_int_equal(atomic_load(&tl_graph_find(a, b)->modes),
                      TL_MODE_BIT(W, W) | TL_MODE_BIT(R, W));
     assert_int_equal(take_findings(f, 8), 0);
@@ -229,9 +214,7 @@ static void test_detect_lock_order_trylock_adds_no_edge(void **state)
     assert_non_null(tl_graph_find(b, c));
     release_all(&t1);
     /* lock(B); lock(A) elsewhere is then no inversion. */
-    acquire(&t2, b, W);
-    acquire(&t2, a, W);
-    release_all(&t2);
+    take_in_order(&t2, b, W, a, W);
     assert_non_null(tl_graph_find(b, a));
     assert_int_equal(take_findings(f, 8), 0);
 }
@@ -242,16 +225,10 @@ static void test_detect_lock_order_three_threads_cycle(void **state)
     struct tl_lock *a = new_lock(TL_LOCK_MUTEX), *b = new_lock(TL_LOCK_MUTEX);
     struct tl_lock *c = new_lock(TL_LOCK_MUTEX);
     struct tl_finding *f[8];
-    acquire(&t1, a, W);
-    acquire(&t1, b, W);
-    release_all(&t1);
-    acquire(&t2, b, W);
-    acquire(&t2, c, W);
-    release_all(&t2);
+    take_in_order(&t1, a, W, b, W);
+    take_in_order(&t2, b, W, c, W);
     assert_int_equal(take_findings(f, 8), 0);
-    acquire(&t3, c, W);
-    acquire(&t3, a, W);
-    release_all(&t3);
+    take_in_order(&t3, c, W, a, W);
     assert_int_equal(take_findings(f, 8), 1);
     assert_cycle_finding(f[0],
                          (struct tl_edge *[]){tl_graph_find(a, b), tl_graph_find(b, c),
@@ -266,18 +243,12 @@ static void test_detect_lock_order_readers_no_finding(void **state)
     struct tl_lock *a = new_lock(TL_LOCK_RWLOCK), *m = new_lock(TL_LOCK_MUTEX);
     struct tl_finding *f[8];
     /* rdlock(A); lock(M)  vs  lock(M); rdlock(A): A is shared, nothing waits. */
-    acquire(&t1, a, R);
-    acquire(&t1, m, W);
-    release_all(&t1);
-    acquire(&t2, m, W);
-    acquire(&t2, a, R);
-    release_all(&t2);
+    take_in_order(&t1, a, R, m, W);
+    take_in_order(&t2, m, W, a, R);
     assert_int_equal(take_findings(f, 8), 0);
 
     /* wrlock(A); lock(M): a new mode pair on A -> M, and now lock(M); rdlock(A) waits. */
-    acquire(&t3, a, W);
-    acquire(&t3, m, W);
-    release_all(&t3);
+    take_in_order(&t3, a, W, m, W);
     assert_int_equal(take_findings(f, 8), 1);
     assert_cycle_finding(f[0], (struct tl_edge *[]){tl_graph_find(a, m), tl_graph_find(m, a)}, 2);
 }
@@ -302,9 +273,7 @@ static void test_detect_lock_order_relock_adds_no_self_edge(void **state)
      */
     struct tl_lock *b = new_lock(TL_LOCK_MUTEX);
     acquire(&t1, a, W);
-    acquire(&t1, b, W);
-    acquire(&t1, a, W);
-    release_all(&t1);
+    take_in_order(&t1, b, W, a, W);
     assert_non_null(tl_graph_find(b, a));
     assert_null(tl_graph_find(a, a));
 }
@@ -316,18 +285,12 @@ static void test_detect_lock_order_severity_follows_evidence(void **state)
     struct tl_finding *f[8];
     /* One thread, both orders: warning, until a second thread takes one of them. */
     struct tl_lock *a = new_lock(TL_LOCK_MUTEX), *b = new_lock(TL_LOCK_MUTEX);
-    acquire(&t1, a, W);
-    acquire(&t1, b, W);
-    release_all(&t1);
-    acquire(&t1, b, W);
-    acquire(&t1, a, W);
-    release_all(&t1);
+    take_in_order(&t1, a, W, b, W);
+    take_in_order(&t1, b, W, a, W);
     assert_int_equal(take_findings(f, 8), 1);
     struct tl_finding *single = f[0];
     assert_int_equal(tl_lock_order_severity(single), TL_SEVERITY_WARNING);
-    acquire(&t2, a, W);
-    acquire(&t2, b, W);
-    release_all(&t2);
+    take_in_order(&t2, a, W, b, W);
     assert_int_equal(atomic_load(&tl_graph_find(a, b)->multi), 1);
     assert_int_equal(tl_lock_order_severity(single), TL_SEVERITY_ERROR);
     assert_int_equal(take_findings(f, 8), 0); /* the edge is republished, no new finding */
@@ -336,19 +299,13 @@ static void test_detect_lock_order_severity_follows_evidence(void **state)
     struct tl_lock *g = new_lock(TL_LOCK_MUTEX);
     struct tl_lock *c = new_lock(TL_LOCK_MUTEX), *d = new_lock(TL_LOCK_MUTEX);
     acquire(&t1, g, W);
-    acquire(&t1, c, W);
-    acquire(&t1, d, W);
-    release_all(&t1);
+    take_in_order(&t1, c, W, d, W);
     acquire(&t2, g, W);
-    acquire(&t2, d, W);
-    acquire(&t2, c, W);
-    release_all(&t2);
+    take_in_order(&t2, d, W, c, W);
     assert_int_equal(take_findings(f, 8), 1);
     struct tl_finding *gated = f[0];
     assert_int_equal(tl_lock_order_severity(gated), TL_SEVERITY_INFO);
-    acquire(&t3, c, W);
-    acquire(&t3, d, W);
-    release_all(&t3);
+    take_in_order(&t3, c, W, d, W);
     assert_int_equal(tl_lock_order_severity(gated), TL_SEVERITY_ERROR);
     assert_int_equal(take_findings(f, 8), 0);
 }
