@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "collector.h"
 #include "detect_lock_order.h"
+#include "detect_deadlock.h"
 #include "detect_misuse.h"
 #include "lockgraph.h"
 #include "lockmap.h"
@@ -25,8 +26,10 @@
 #include "real.h"
 #include "stack.h"
 #include "store.h"
+#include "signals.h"
 #include "symbols.h"
 #include "thread.h"
+#include "wait.h"
 
 #define LOCKMAP_ORDER 21 /* 2M slots: addresses of every lock ever seen */
 #define GRAPH_ORDER 20   /* 1M edge slots */
@@ -110,6 +113,7 @@ static void fork_child(void)
     tl_publish_reset();
     tl_lockmap_after_fork_child();
     tl_lock_order_after_fork_child();
+    tl_deadlock_after_fork_child();
     tl_collector_after_fork_child();
     tl_thread_after_fork_child();
     if (tl_self)
@@ -161,6 +165,12 @@ __attribute__((constructor)) static void agent_init(void)
         tl_thread_set_name(main_thread, comm);
     }
     pthread_atfork(fork_prepare, fork_parent, fork_child);
+    uintptr_t range[2] = {(uintptr_t)&find_self, 0};
+    dl_iterate_phdr(find_self, range);
+    if (tl_wait_stack_init(tl_options.stack_signal, range[0], range[1]) < 0)
+        tl_log(TL_LOG_INFO, "signal %d is the program's: blocked threads' stacks are call sites only",
+               tl_options.stack_signal);
+    tl_signals_init();
     atomic_store(&tl_active, 1);
     tl_log(TL_LOG_INFO, "recording to %s", tl_options.db);
 }

@@ -18,9 +18,21 @@
 #include "publish.h"
 #include "real.h"
 #include "symbols.h"
+#include "signals.h"
+#include "detect_blocked.h"
+#include "detect_deadlock.h"
+#include "detect_thread_leak.h"
+#include "errors.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/eventfd.h>
 
 static pthread_mutex_t collector_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wake = PTHREAD_COND_INITIALIZER; /* uses CLOCK_MONOTONIC once started */
+static int wake_fd = -1;        /* eventfd: wakes the collector before its tick */
+static volatile sig_atomic_t pending_signal; /* a termination signal to flush for */
+static struct tl_waitgraph graph; /* rebuilt every tick, collector_lock */
+static int new_deadlocks;       /* under collector_lock: reported in the current tick */
 static int stopping;            /* under collector_lock: no more ticks */
 static int finished;            /* under collector_lock: the process end was written */
 static int all_exited;          /* under collector_lock */
@@ -79,6 +91,36 @@ static void stop_recording(void)
     tl_store_close();
 }
 
+/* Wait-for graph detectors: their findings join this tick's queue. */
+static void run_detectors(void)
+{
+    int64_t now = tl_now_ns();
+    if (tl_waitgraph_build(&graph) < 0)
+        return;
+    new_deadlocks += tl_deadlock_tick(&graph, now);
+    tl_blocked_tick(&graph, now, (int64_t)(tl_options.block_threshold * 1e9));
+}
+
+/* At a normal exit: threads still blocked, threads never joined. */
+static void exit_detectors(void)
+{
+    if (tl_waitgraph_build(&graph) < 0)
+        return;
+    struct tl_thread *exiting = tl_thread_is_agent(tl_self) ? NULL : tl_self;
+    tl_blocked_at_exit(&graph, exiting, tl_now_ns());
+    tl_thread_leak_at_exit(&graph, exiting);
+}
+
+/* on_deadlock=abort: the deadlock is in the database; let a supervisor restart us. */
+static void abort_if_asked(void)
+{
+    if (new_deadlocks && tl_options.on_deadlock_abort) {
+        tl_log(TL_LOG_ERROR, "aborting the process (on_deadlock=abort)");
+        abort();
+    }
+    new_deadlocks = 0;
+}
+
 /* One transaction: the queue, severity changes, a sample. collector_lock held. */
 static void tick_locked(void)
 {
@@ -86,6 +128,7 @@ static void tick_locked(void)
         return;
     int64_t start = tl_mono_ns();
     tl_symbols_tick();
+    run_detectors();
     if (tl_store_begin() < 0) {
         stop_recording();
         return;
@@ -106,43 +149,81 @@ static void tick_locked(void)
     if (tl_store_commit() < 0)
         stop_recording();
     last_tick_ns = tl_mono_ns() - start;
+    abort_if_asked();
+}
+
+/* Sleeps until the next tick or a wake-up (all threads gone, a signal, the exit flush). */
+static void sleep_until_tick(void)
+{
+    int64_t deadline = tl_mono_ns() + (int64_t)(tl_options.interval * 1e9);
+    for (;;) {
+        int64_t left = deadline - tl_mono_ns();
+        if (left <= 0)
+            return;
+        struct pollfd pfd = {.fd = wake_fd, .events = POLLIN};
+        if (poll(&pfd, 1, (int)((left + 999999) / 1000000)) > 0) {
+            uint64_t n;
+            ssize_t unused = read(wake_fd, &n, sizeof n);
+            (void)unused;
+            return;
+        }
+    }
 }
 
 static void *collector_main(void *arg)
 {
     (void)arg;
     tl_thread_enter_agent_for_life();
-    TL_REAL(mutex_lock)(&collector_lock);
-    while (!stopping) {
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        int64_t ns = until.tv_nsec + (int64_t)(tl_options.interval * 1e9);
-        until.tv_sec += ns / 1000000000;
-        until.tv_nsec = ns % 1000000000;
-        while (!stopping && !all_exited &&
-               TL_REAL(cond_timedwait)(&wake, &collector_lock, &until) != ETIMEDOUT) {
-        }
-        if (stopping)
-            break;
-        tick_locked();
-        if (all_exited) {
-            /* The process exits when this thread returns (glibc: last thread calls exit(0)). */
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL); /* the program's signals go to its own threads */
+    for (;;) {
+        sleep_until_tick();
+        TL_REAL(mutex_lock)(&collector_lock);
+        if (stopping) {
             TL_REAL(mutex_unlock)(&collector_lock);
+            return NULL;
+        }
+        int signal = pending_signal, done = all_exited;
+        if (!signal)
+            tick_locked();
+        TL_REAL(mutex_unlock)(&collector_lock);
+        if (signal) {
+            tl_collector_finish(-1, "signal");
+            tl_signals_flushed();
+            return NULL;
+        }
+        if (done) {
+            /* The process exits when this thread returns (glibc: last thread calls exit(0)). */
             tl_collector_finish(0, "exit");
             return NULL;
         }
     }
-    TL_REAL(mutex_unlock)(&collector_lock);
-    return NULL;
+}
+
+static void wake_collector(void)
+{
+    uint64_t one = 1;
+    ssize_t unused = write(wake_fd, &one, sizeof one); /* async-signal-safe */
+    (void)unused;
+}
+
+void tl_collector_on_signal(int signal)
+{
+    if (!started || wake_fd < 0) {
+        tl_signals_flushed();
+        return;
+    }
+    pending_signal = signal;
+    wake_collector();
 }
 
 static int start_thread(void)
 {
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&wake, &ca);
-    pthread_condattr_destroy(&ca);
+    if (wake_fd < 0)
+        wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (wake_fd < 0)
+        return TL_EIO;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -210,6 +291,8 @@ void tl_collector_finish(int status, const char *reason)
     tl_collector_ensure_started();
     TL_REAL(mutex_lock)(&collector_lock);
     if (started && !finished) {
+        if (reason && strcmp(reason, "exit") == 0)
+            exit_detectors();
         tick_locked();
         finished = 1;
         if (!stopping && tl_store_is_open()) {
@@ -219,7 +302,7 @@ void tl_collector_finish(int status, const char *reason)
             stopping = 1;
             tl_store_close();
         }
-        pthread_cond_broadcast(&wake);
+        wake_collector();
     }
     TL_REAL(mutex_unlock)(&collector_lock);
     errno = saved_errno;
@@ -258,6 +341,11 @@ void tl_collector_after_fork_child(void)
     tl_store_abandon();
     findings = NULL;
     stopping = finished = all_exited = started = 0;
+    pending_signal = 0;
+    new_deadlocks = 0;
+    if (wake_fd >= 0)
+        close(wake_fd); /* the parent's eventfd is shared with the child: take a fresh one */
+    wake_fd = -1;
     pending_child = 1;
 }
 
@@ -281,6 +369,6 @@ void tl_collector_all_threads_exited(void)
 {
     TL_REAL(mutex_lock)(&collector_lock);
     all_exited = 1;
-    pthread_cond_broadcast(&wake);
+    wake_collector();
     TL_REAL(mutex_unlock)(&collector_lock);
 }

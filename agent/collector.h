@@ -23,6 +23,8 @@ void tl_collector_exec_failed(void);
 void tl_collector_after_fork_child(void);
 /* Fork child: starts the collector if it was not started yet in this process. */
 void tl_collector_ensure_started(void);
+/* A termination signal arrived (signal handler context): flush, then tl_signals_flushed(). */
+void tl_collector_on_signal(int signal);
 /* Every application thread has exited (the main one by pthread_exit). */
 void tl_collector_all_threads_exited(void);
 

@@ -5,6 +5,8 @@
 #include "clock.h"
 #include "schema.h"
 
+#include <string.h>
+
 struct tl_finding *tl_finding_new(int kind, int severity, uint32_t thread, unsigned nitems)
 {
     struct tl_finding *f = tl_arena_alloc(sizeof *f + nitems * sizeof f->items[0]);
@@ -31,5 +33,21 @@ const char *tl_severity_name(int severity)
 
 const char *tl_finding_kind_name(int kind)
 {
-    return kind == TL_FINDING_LOCK_ORDER ? TL_KIND_LOCK_ORDER : TL_KIND_LOCK_MISUSE;
+    switch (kind) {
+    case TL_FINDING_LOCK_ORDER: return TL_KIND_LOCK_ORDER;
+    case TL_FINDING_LOCK_MISUSE: return TL_KIND_LOCK_MISUSE;
+    case TL_FINDING_DEADLOCK: return TL_KIND_DEADLOCK;
+    case TL_FINDING_BLOCKED: return TL_KIND_BLOCKED;
+    default: return TL_KIND_THREAD_LEAK;
+    }
+}
+
+/* Formats a summary into the arena (findings live as long as the process). NULL on failure. */
+const char *tl_finding_text(const char *text)
+{
+    size_t n = strlen(text) + 1;
+    char *copy = tl_arena_alloc(n);
+    if (copy)
+        memcpy(copy, text, n);
+    return copy;
 }

@@ -2,8 +2,9 @@
  * finding.h - findings as the detectors make them: a kind, a severity and the
  * items that prove it (edges, threads, locks, stacks). Built by the detecting
  * thread in the arena, then handed to the collector with tl_publish(); the
- * collector composes the summary (it owns symbolization) and writes the rows.
- * Only `severity` changes after publication (lock-order evidence grows).
+ * collector composes the summary (it owns symbolization) unless a
+ * collector-side detector wrote one, and writes the rows. Only `severity`
+ * (lock-order evidence grows) and `resolved_ns` change after publication.
  */
 #ifndef TL_FINDING_H
 #define TL_FINDING_H
@@ -17,7 +18,13 @@ struct tl_lock;
 struct tl_edge;
 struct tl_stack;
 
-enum tl_finding_kind { TL_FINDING_LOCK_ORDER, TL_FINDING_LOCK_MISUSE };
+enum tl_finding_kind {
+    TL_FINDING_LOCK_ORDER,
+    TL_FINDING_LOCK_MISUSE,
+    TL_FINDING_DEADLOCK,
+    TL_FINDING_BLOCKED,
+    TL_FINDING_THREAD_LEAK,
+};
 enum tl_severity { TL_SEVERITY_INFO, TL_SEVERITY_WARNING, TL_SEVERITY_ERROR };
 enum tl_role { TL_ROLE_EDGE, TL_ROLE_THREAD, TL_ROLE_LOCK, TL_ROLE_STACK };
 enum tl_misuse {
@@ -46,6 +53,9 @@ struct tl_finding {
     int64_t t_ns;
     int64_t db_id;                  /* collector only: finding.id once written */
     int written_severity;           /* collector only */
+    const char *summary;            /* set by collector-side detectors; else store.c composes it */
+    _Atomic int64_t resolved_ns;    /* the condition stopped (a deadlock broke); 0 = still true */
+    int64_t written_resolved;       /* collector only */
     unsigned nitems;
     struct tl_finding_item items[];
 };
@@ -54,5 +64,7 @@ struct tl_finding {
 struct tl_finding *tl_finding_new(int kind, int severity, uint32_t thread, unsigned nitems);
 const char *tl_severity_name(int severity);
 const char *tl_finding_kind_name(int kind);
+/* Copies `text` into the arena for f->summary. NULL when the arena is exhausted. */
+const char *tl_finding_text(const char *text);
 
 #endif

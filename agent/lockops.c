@@ -57,12 +57,17 @@ static int is_recursive(const void *addr, enum tl_lock_kind kind)
     return (m->__data.__kind & MUTEX_KIND_MASK) == PTHREAD_MUTEX_RECURSIVE;
 }
 
-struct tl_held *tl_lockops_before_block(struct tl_thread *self, const void *addr,
-                                        enum tl_lock_kind kind, int mode,
+struct tl_held *tl_lockops_before_block(struct tl_thread *self, struct tl_lock *lock,
+                                        const void *addr, enum tl_lock_kind kind, int mode,
                                         struct tl_caller caller)
 {
     struct tl_held *h = find_held(self, addr);
-    if (__builtin_expect(!h, 1) || is_recursive(addr, kind))
+    if (__builtin_expect(!h, 1)) {
+        if (lock && self->nheld > 0)
+            tl_lock_order_on_acquire(self, lock, mode);
+        return NULL;
+    }
+    if (is_recursive(addr, kind))
         return h;
     if (kind == TL_LOCK_RWLOCK && mode == TL_MODE_READ && h->mode == TL_MODE_READ)
         return h; /* recursive read locking is allowed */
@@ -79,7 +84,7 @@ void tl_lockops_contended(struct tl_thread *self, struct tl_lock *lock)
 }
 
 void tl_lockops_acquired(struct tl_thread *self, struct tl_lock *lock, const void *addr,
-                         int mode, int trylock, struct tl_caller caller, struct tl_held *h)
+                         int mode, int flags, struct tl_caller caller, struct tl_held *h)
 {
     /* Only this thread writes its counter: a plain load and store, no locked instruction. */
     uint64_t n = atomic_load_explicit(&self->acquisitions, memory_order_relaxed);
@@ -97,7 +102,7 @@ void tl_lockops_acquired(struct tl_thread *self, struct tl_lock *lock, const voi
         h->recursion++; /* recursive mutex or recursive read: no new order */
         return;
     }
-    if (lock && !trylock && self->nheld > 0)
+    if (lock && !flags && self->nheld > 0)
         tl_lock_order_on_acquire(self, lock, mode);
     if (self->nheld == TL_MAX_HELD) {
         self->untracked++;
@@ -105,7 +110,7 @@ void tl_lockops_acquired(struct tl_thread *self, struct tl_lock *lock, const voi
     }
     self->held[self->nheld++] = (struct tl_held){
         .lock = lock, .addr = (uintptr_t)addr, .caller = caller,
-        .mode = (uint8_t)mode, .trylock = (uint8_t)trylock};
+        .mode = (uint8_t)mode, .trylock = (uint8_t)(flags & TL_ACQ_TRYLOCK)};
 }
 
 /* Whether glibc says the calling thread holds the lock (taken before we saw it). */

@@ -26,21 +26,29 @@ static inline struct tl_held *tl_lockops_find_held(struct tl_thread *self, const
 /* The lock's live record, created on first sight. NULL when tables are full. */
 struct tl_lock *tl_lockops_lock(struct tl_thread *self, const void *addr, enum tl_lock_kind kind);
 /*
- * Before a blocking acquisition: reports a relock by the owner (self-deadlock).
+ * Before a blocking acquisition: reports a relock by the owner (self-deadlock)
+ * and records the lock order now, before the call can block for ever (a
+ * deadlock that happens still shows as the inversion that caused it).
  * Returns the thread's entry for the lock (tl_lockops_find_held), to hand to
  * tl_lockops_acquired().
  */
-struct tl_held *tl_lockops_before_block(struct tl_thread *self, const void *addr,
-                                        enum tl_lock_kind kind, int mode,
+struct tl_held *tl_lockops_before_block(struct tl_thread *self, struct tl_lock *lock,
+                                        const void *addr, enum tl_lock_kind kind, int mode,
                                         struct tl_caller caller);
 /* The real acquisition had to wait (its trylock failed). */
 void tl_lockops_contended(struct tl_thread *self, struct tl_lock *lock);
+enum tl_acquire_flags {
+    TL_ACQ_TRYLOCK = 1, /* a successful trylock: it never waited, so it adds no order */
+    TL_ACQ_ORDERED = 2, /* tl_lockops_before_block() recorded the order already */
+};
+
 /*
- * The real call acquired the lock. `trylock` acquisitions add no edge into the
- * lock. `held` is tl_lockops_find_held() from before the call.
+ * The real call acquired the lock. `flags` (enum tl_acquire_flags) say whether
+ * lock-order edges are still to be recorded. `held` is tl_lockops_find_held()
+ * from before the call.
  */
 void tl_lockops_acquired(struct tl_thread *self, struct tl_lock *lock, const void *addr,
-                         int mode, int trylock, struct tl_caller caller, struct tl_held *held);
+                         int mode, int flags, struct tl_caller caller, struct tl_held *held);
 /* Before the real unlock. Reports unlock of a lock not held. */
 void tl_lockops_release(struct tl_thread *self, const void *addr, enum tl_lock_kind kind,
                         struct tl_caller caller);

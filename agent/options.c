@@ -2,6 +2,7 @@
 #include "options.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,9 @@ static void set_defaults(void)
     tl_options.interval = 1.0;
     tl_options.stacks = 24;
     tl_options.log = TL_LOG_ERROR;
+    tl_options.block_threshold = 10.0;
+    tl_options.on_deadlock_abort = 0;
+    tl_options.stack_signal = SIGRTMAX - 4; /* glibc keeps the lowest real-time ones */
 }
 
 static int parse_double(const char *v, double lo, double hi, double *out)
@@ -55,6 +59,18 @@ static int apply(const char *key, const char *value)
         if (parse_double(value, 1, 64, &d) < 0 || d != (unsigned)d)
             goto bad;
         tl_options.stacks = (unsigned)d;
+    } else if (strcmp(key, "block_threshold") == 0) {
+        if (parse_double(value, 0.01, 1e6, &d) < 0)
+            goto bad;
+        tl_options.block_threshold = d;
+    } else if (strcmp(key, "on_deadlock") == 0) {
+        if (strcmp(value, "report") != 0 && strcmp(value, "abort") != 0)
+            goto bad;
+        tl_options.on_deadlock_abort = strcmp(value, "abort") == 0;
+    } else if (strcmp(key, "stack_signal") == 0) {
+        if (parse_double(value, 0, SIGRTMAX, &d) < 0 || d != (int)d)
+            goto bad;
+        tl_options.stack_signal = (int)d;
     } else if (strcmp(key, "log") == 0) {
         if (parse_log(value, &tl_options.log) < 0)
             goto bad;

@@ -16,6 +16,9 @@ struct tl_options {
     double interval;            /* collector tick, seconds (default 1) */
     unsigned stacks;            /* frames kept per stack (default 24) */
     enum tl_log_level log;      /* quiet, error, info, debug (default error) */
+    double block_threshold;     /* seconds in one wait before blocked-thread (default 10) */
+    int on_deadlock_abort;      /* on_deadlock=abort: abort() once a deadlock is written */
+    int stack_signal;           /* signal that asks a blocked thread for its stack; 0 never */
 };
 
 extern struct tl_options tl_options;

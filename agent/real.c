@@ -64,6 +64,10 @@ int tl_real_init(void)
         *(void **)&tl_real.cond_timedwait =
             lookup_versioned("pthread_cond_timedwait", "GLIBC_2.3.2");
     LOOKUP(cond_clockwait, "pthread_cond_clockwait");
+    LOOKUP(sem_wait, "sem_wait");
+    LOOKUP(sem_timedwait, "sem_timedwait");
+    LOOKUP(sem_clockwait, "sem_clockwait");
+    LOOKUP(barrier_wait, "pthread_barrier_wait");
     LOOKUP(thrd_create, "thrd_create");
     LOOKUP(thrd_join, "thrd_join");
     LOOKUP(thrd_detach, "thrd_detach");

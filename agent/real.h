@@ -57,6 +57,11 @@ struct tl_real {
     __typeof__(pthread_cond_timedwait) *cond_timedwait;
     __typeof__(pthread_cond_clockwait) *cond_clockwait;
 
+    __typeof__(sem_wait) *sem_wait;
+    __typeof__(sem_timedwait) *sem_timedwait;
+    __typeof__(sem_clockwait) *sem_clockwait;
+    __typeof__(pthread_barrier_wait) *barrier_wait;
+
     __typeof__(thrd_create) *thrd_create;
     __typeof__(thrd_join) *thrd_join;
     __typeof__(thrd_detach) *thrd_detach;

@@ -10,7 +10,7 @@
 #ifndef TL_SCHEMA_H
 #define TL_SCHEMA_H
 
-#define TL_SCHEMA_VERSION 1
+#define TL_SCHEMA_VERSION 2
 #define TL_SCHEMA_APP "threadlens" /* meta.value for key 'app' */
 
 /* Finding kinds: the exact strings of the JSON output and the database. */
@@ -70,13 +70,14 @@
     "  gate_lock INTEGER, modes TEXT, PRIMARY KEY(proc, id));\n" \
     "CREATE TABLE IF NOT EXISTS finding(\n" \
     "  id INTEGER PRIMARY KEY, proc INTEGER NOT NULL, kind TEXT NOT NULL,\n" \
-    "  severity TEXT NOT NULL, summary TEXT NOT NULL, t_ns INTEGER);\n" \
+    "  severity TEXT NOT NULL, summary TEXT NOT NULL, t_ns INTEGER,\n" \
+    "  resolved_ns INTEGER);\n" \
     "CREATE TABLE IF NOT EXISTS finding_item(\n" \
     "  finding INTEGER NOT NULL, seq INTEGER NOT NULL, role TEXT NOT NULL,\n" \
     "  thread INTEGER, lock INTEGER, edge INTEGER, stack INTEGER,\n" \
     "  detail TEXT, PRIMARY KEY(finding, seq));\n" \
     "CREATE VIEW IF NOT EXISTS findings AS\n" \
-    "  SELECT f.id, p.pid, f.kind, f.severity, f.summary, f.t_ns\n" \
+    "  SELECT f.id, p.pid, f.kind, f.severity, f.summary, f.t_ns, f.resolved_ns\n" \
     "  FROM finding f JOIN process p ON p.id = f.proc;\n" \
     "CREATE VIEW IF NOT EXISTS threads AS\n" \
     "  SELECT p.pid, t.id, t.tid, t.name, c.tid AS creator_tid, t.start_ns,\n" \

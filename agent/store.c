@@ -16,7 +16,7 @@
 
 enum stmt_id {
     ST_PROCESS, ST_PROCESS_END, ST_STACK_INSERT, ST_STACK_FIND, ST_FRAME, ST_THREAD,
-    ST_THREAD_EVENT, ST_LOCK, ST_LOCK_COUNTS, ST_EDGE, ST_FINDING, ST_FINDING_SEVERITY, ST_ITEM,
+    ST_THREAD_EVENT, ST_LOCK, ST_LOCK_COUNTS, ST_EDGE, ST_FINDING, ST_FINDING_SEVERITY, ST_FINDING_RESOLVED, ST_ITEM,
     ST_SAMPLE,
     ST_COUNT
 };
@@ -41,6 +41,7 @@ static const char *const stmt_sql[ST_COUNT] = {
                 "VALUES(?,?,?,?,?,?,?,?,?,?,?)",
     [ST_FINDING] = "INSERT INTO finding(proc, kind, severity, summary, t_ns) VALUES(?,?,?,?,?)",
     [ST_FINDING_SEVERITY] = "UPDATE finding SET severity=? WHERE id=?",
+    [ST_FINDING_RESOLVED] = "UPDATE finding SET resolved_ns=? WHERE id=?",
     [ST_ITEM] = "INSERT INTO finding_item(finding, seq, role, thread, lock, edge, stack, detail) "
                 "VALUES(?,?,?,?,?,?,?,?)",
     [ST_SAMPLE] = "INSERT INTO sample(proc, t_ns, threads_live, threads_total, locks, "
@@ -437,7 +438,7 @@ int tl_store_edge(const struct tl_edge *e)
 
 /* ---- findings ---- */
 
-static void lock_label(const struct tl_lock *l, char *buf, size_t size)
+void tl_store_lock_label(const struct tl_lock *l, char *buf, size_t size)
 {
     char name[256];
     lock_name(l, name, sizeof name);
@@ -459,11 +460,11 @@ static void lock_order_summary(const struct tl_finding *f, char *buf, size_t siz
     char label[300];
     snprintf(buf, size, "lock-order cycle: ");
     for (unsigned i = 0; i < f->nitems; i++) {
-        lock_label(f->items[i].edge->from, label, sizeof label);
+        tl_store_lock_label(f->items[i].edge->from, label, sizeof label);
         append(buf, size, label);
         append(buf, size, " -> ");
     }
-    lock_label(f->items[0].edge->from, label, sizeof label);
+    tl_store_lock_label(f->items[0].edge->from, label, sizeof label);
     append(buf, size, label);
 }
 
@@ -480,7 +481,7 @@ static void misuse_summary(const struct tl_finding *f, char *buf, size_t size)
     char label[300] = "a lock";
     const struct tl_lock *l = finding_lock(f);
     if (l)
-        lock_label(l, label, sizeof label);
+        tl_store_lock_label(l, label, sizeof label);
     unsigned t = f->thread;
     switch (f->misuse) {
     case TL_MISUSE_UNLOCK_NOT_HELD:
@@ -530,7 +531,9 @@ static int insert_item(const struct tl_finding *f, unsigned seq)
 static int insert_finding(struct tl_finding *f, int severity)
 {
     char summary[1024];
-    if (f->kind == TL_FINDING_LOCK_ORDER)
+    if (f->summary)
+        snprintf(summary, sizeof summary, "%s", f->summary);
+    else if (f->kind == TL_FINDING_LOCK_ORDER)
         lock_order_summary(f, summary, sizeof summary);
     else
         misuse_summary(f, summary, sizeof summary);
@@ -549,11 +552,25 @@ static int insert_finding(struct tl_finding *f, int severity)
     return 0;
 }
 
+static int update_resolved(struct tl_finding *f)
+{
+    int64_t resolved = atomic_load(&f->resolved_ns);
+    if (resolved == f->written_resolved)
+        return 0;
+    sqlite3_stmt *st = stmts[ST_FINDING_RESOLVED];
+    bind_id_or_null(st, 1, resolved);
+    sqlite3_bind_int64(st, 2, f->db_id);
+    if (step_done(st) < 0)
+        return fail("cannot write a finding's resolution");
+    f->written_resolved = resolved;
+    return 0;
+}
+
 int tl_store_finding(struct tl_finding *f)
 {
     int severity = atomic_load(&f->severity);
     if (severity == f->written_severity)
-        return 0;
+        return f->db_id ? update_resolved(f) : 0;
     int rc;
     if (f->db_id == 0) {
         rc = insert_finding(f, severity);
@@ -566,7 +583,7 @@ int tl_store_finding(struct tl_finding *f)
     if (rc < 0)
         return fail("cannot write a finding");
     f->written_severity = severity;
-    return 0;
+    return update_resolved(f);
 }
 
 /* ---- samples and the process ---- */

@@ -47,6 +47,8 @@ int tl_store_begin(void);
 int tl_store_commit(void);
 int tl_store_thread(struct tl_thread *t);
 int tl_store_lock(const struct tl_lock *l);
+/* "mutex lock_a", or "mutex 0x55..." for a lock without a symbol. Can't fail. */
+void tl_store_lock_label(const struct tl_lock *l, char *buf, size_t size);
 /* Updates the lock row's counters when they moved since the last write. */
 int tl_store_lock_counts(struct tl_lock *l);
 int tl_store_edge(const struct tl_edge *e);

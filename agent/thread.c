@@ -22,6 +22,7 @@ static atomic_uint next_id = 1;
 static atomic_uint live_count;
 static atomic_uint total_count;
 static struct tl_addrmap handles;           /* pthread_t -> record */
+static struct tl_addrmap detach_marks;      /* pthread_t detached before its thread registered */
 static pthread_key_t exit_key;              /* its destructor sees each thread finish */
 static void (*all_exited_hook)(void);
 static struct tl_thread collector_self = {.in_agent = 1};
@@ -36,7 +37,36 @@ int tl_thread_init(void)
 {
     if (pthread_key_create(&exit_key, on_thread_exit) != 0)
         return TL_ENOMEM;
-    return tl_addrmap_init(&handles, 16);
+    if (tl_addrmap_init(&handles, 16) < 0)
+        return TL_ENOMEM;
+    return tl_addrmap_init(&detach_marks, 12);
+}
+
+/* Takes the detach mark of `handle`, if any. Returns 1 when there was one. */
+static int take_detach_mark(uintptr_t handle)
+{
+    struct tl_addrmap_slot *s = tl_addrmap_slot(&detach_marks, handle, 0);
+    return s && atomic_exchange(&s->value, NULL) != NULL;
+}
+
+/*
+ * A detach can run before the new thread registered (the creator detaches at
+ * once): leave a mark the registration takes. Both sides publish first and
+ * look second, so one of them always sees the other.
+ */
+void tl_thread_note_detached(pthread_t handle)
+{
+    struct tl_addrmap_slot *s = tl_addrmap_slot(&detach_marks, (uintptr_t)handle, 1);
+    if (s)
+        atomic_store(&s->value, (void *)1);
+    struct tl_thread *t = tl_thread_by_handle(handle);
+    /* A finished record already joined or detached is a former thread with the same handle. */
+    if (!t || (!atomic_load(&t->alive) && (atomic_load(&t->joined_by) || atomic_load(&t->detached))))
+        return;
+    if (take_detach_mark((uintptr_t)handle) || s == NULL) {
+        atomic_store(&t->detached, 1);
+        tl_publish(&t->pub);
+    }
 }
 
 void tl_thread_expect(void)
@@ -76,7 +106,9 @@ struct tl_thread *tl_thread_register(uint32_t creator, struct tl_stack *create_s
     atomic_fetch_add(&total_count, 1);
     struct tl_addrmap_slot *s = tl_addrmap_slot(&handles, t->handle, 1);
     if (s)
-        atomic_store_explicit(&s->value, t, memory_order_release);
+        atomic_store_explicit(&s->value, t, memory_order_seq_cst);
+    if (take_detach_mark(t->handle))
+        atomic_store(&t->detached, 1);
     pthread_setspecific(exit_key, t);
     tl_publish(&t->pub);
     return t;
@@ -150,6 +182,7 @@ void tl_thread_after_fork_child(void)
     atomic_store(&live_count, 0);
     atomic_store(&total_count, 0);
     tl_addrmap_clear(&handles);
+    tl_addrmap_clear(&detach_marks);
     struct tl_thread *parent_rec = tl_self;
     tl_self = NULL;
     if (!parent_rec || parent_rec == &collector_self)
@@ -165,6 +198,11 @@ void tl_thread_after_fork_child(void)
     t->untracked = parent_rec->untracked;
     tl_thread_copy_name(parent_rec, t->name);
     t->in_agent = parent_rec->in_agent;
+}
+
+int tl_thread_is_agent(const struct tl_thread *t)
+{
+    return t == &collector_self;
 }
 
 void tl_thread_enter_agent_for_life(void)

@@ -53,6 +53,20 @@ struct tl_ecache_entry {
     struct tl_edge *edge;
 };
 
+/* The thread's current wait (wait.h). Written by the thread, read by the collector. */
+struct tl_wait_record {
+    atomic_uint seq;               /* odd while waiting */
+    int depth;                     /* nested begin/end pairs; only the outer one records */
+    atomic_int kind;               /* enum tl_wait_kind */
+    _Atomic uintptr_t addr;
+    struct tl_lock *_Atomic lock;
+    _Atomic uintptr_t pc, cfa;     /* blocking call site */
+    atomic_uint stack_req;         /* episode whose stack the collector asked for */
+    atomic_uint stack_seq;         /* episode whose stack frames[] holds */
+    int nframes;
+    struct tl_frame frames[TL_STACK_MAX]; /* written by the signal handler */
+};
+
 struct tl_thread {
     struct tl_pub pub;             /* collector queue link */
     struct tl_thread *next;        /* registry list, immutable once pushed */
@@ -77,6 +91,10 @@ struct tl_thread {
     _Atomic uint32_t joined_by;    /* id of the thread that joined it, 0 = none */
     atomic_int detached;           /* pthread_detach / thrd_detach seen */
     unsigned written_events;       /* collector only: thread_event rows already written */
+    struct tl_wait_record wait;    /* what it blocks on now */
+    unsigned seen_seq;             /* collector only: wait episode seen at seen_ns */
+    int64_t seen_ns;               /* collector only: first tick that saw it */
+    unsigned reported_seq;         /* collector only: episode reported as blocked */
 };
 
 extern __thread struct tl_thread *tl_self __attribute__((tls_model("initial-exec")));
@@ -113,6 +131,8 @@ void tl_thread_expect(void);
 void tl_thread_unexpect(void);
 /* Marks the calling thread's record finished (from its TSD destructor). */
 void tl_thread_finished(struct tl_thread *t);
+/* pthread_detach/thrd_detach of `handle`, possibly before its thread registered. */
+void tl_thread_note_detached(pthread_t handle);
 /* The record of the thread with this pthread_t, or NULL. */
 struct tl_thread *tl_thread_by_handle(pthread_t handle);
 void tl_thread_set_name(struct tl_thread *t, const char *name);
@@ -122,6 +142,8 @@ uint32_t tl_thread_live_count(void);
 uint32_t tl_thread_total_count(void);
 /* Fork child: only the forking thread survives; it becomes thread 1 of a fresh registry. */
 void tl_thread_after_fork_child(void);
+/* Whether `t` is the agent's own (collector) record. */
+int tl_thread_is_agent(const struct tl_thread *t);
 /* Marks the collector thread: guard set for life, never registered. */
 void tl_thread_enter_agent_for_life(void);
 /* Called when the live count drops to zero (every application thread has exited). */

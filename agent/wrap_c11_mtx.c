@@ -13,6 +13,7 @@
 #include "lockops.h"
 #include "real.h"
 #include "thread.h"
+#include "wait.h"
 
 TL_EXPORT int mtx_init(mtx_t *m, int type)
 {
@@ -36,13 +37,15 @@ static int lock_blocking(struct tl_thread *self, mtx_t *m, const struct timespec
                          struct tl_caller caller)
 {
     struct tl_lock *l = tl_lockops_lock(self, m, TL_LOCK_C11);
-    struct tl_held *held = tl_lockops_before_block(self, m, TL_LOCK_C11, TL_MODE_WRITE, caller);
+    struct tl_held *held = tl_lockops_before_block(self, l, m, TL_LOCK_C11, TL_MODE_WRITE, caller);
     /* mtx_t is a pthread mutex in glibc: its lock word says whether we will wait. */
     if (*(const volatile int *)&((const pthread_mutex_t *)(const void *)m)->__data.__lock != 0)
         tl_lockops_contended(self, l);
+    tl_wait_begin(self, TL_WAIT_C11_MUTEX, m, l, caller);
     int rc = abstime ? TL_REAL(mtx_timedlock)(m, abstime) : TL_REAL(mtx_lock)(m);
+    tl_wait_end(self);
     if (rc == thrd_success)
-        tl_lockops_acquired(self, l, m, TL_MODE_WRITE, 0, caller, held);
+        tl_lockops_acquired(self, l, m, TL_MODE_WRITE, TL_ACQ_ORDERED, caller, held);
     return rc;
 }
 
@@ -71,7 +74,8 @@ TL_EXPORT int mtx_trylock(mtx_t *m)
     struct tl_lock *l = tl_lockops_lock(self, m, TL_LOCK_C11);
     int rc = TL_REAL(mtx_trylock)(m);
     if (rc == thrd_success)
-        tl_lockops_acquired(self, l, m, TL_MODE_WRITE, 1, caller, tl_lockops_find_held(self, m));
+        tl_lockops_acquired(self, l, m, TL_MODE_WRITE, TL_ACQ_TRYLOCK, caller,
+                            tl_lockops_find_held(self, m));
     return rc;
 }
 
@@ -87,7 +91,9 @@ static int cnd_wait_common(struct tl_thread *self, cnd_t *c, mtx_t *m,
                            const struct timespec *abstime, struct tl_caller caller)
 {
     tl_lockops_release(self, m, TL_LOCK_C11, caller);
+    tl_wait_begin(self, TL_WAIT_COND, c, NULL, caller);
     int rc = abstime ? TL_REAL(cnd_timedwait)(c, m, abstime) : TL_REAL(cnd_wait)(c, m);
+    tl_wait_end(self);
     if (rc == thrd_success || rc == thrd_timedout) {
         struct tl_lock *l = tl_lockops_lock(self, m, TL_LOCK_C11);
         tl_lockops_acquired(self, l, m, TL_MODE_WRITE, 0, caller, tl_lockops_find_held(self, m));

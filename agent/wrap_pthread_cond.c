@@ -14,6 +14,7 @@
 #include "lockops.h"
 #include "real.h"
 #include "thread.h"
+#include "wait.h"
 
 enum wait_how { WAIT_PLAIN, WAIT_TIMED, WAIT_CLOCK };
 
@@ -29,11 +30,13 @@ static int cond_wait(struct tl_thread *self, pthread_cond_t *c, pthread_mutex_t 
 {
     tl_lockops_release(self, m, TL_LOCK_MUTEX, caller);
     int rc;
+    tl_wait_begin(self, TL_WAIT_COND, c, NULL, caller);
     switch (how) {
     case WAIT_TIMED: rc = TL_REAL(cond_timedwait)(c, m, abstime); break;
     case WAIT_CLOCK: rc = TL_REAL(cond_clockwait)(c, m, clock, abstime); break;
     default: rc = TL_REAL(cond_wait)(c, m); break;
     }
+    tl_wait_end(self);
     if (reacquired(rc)) {
         struct tl_lock *l = tl_lockops_lock(self, m, TL_LOCK_MUTEX);
         tl_lockops_acquired(self, l, m, TL_MODE_WRITE, 0, caller, tl_lockops_find_held(self, m));

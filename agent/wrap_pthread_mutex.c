@@ -15,6 +15,7 @@
 #include "lockops.h"
 #include "real.h"
 #include "thread.h"
+#include "wait.h"
 
 static int acquired(int rc)
 {
@@ -22,10 +23,10 @@ static int acquired(int rc)
 }
 
 static int after(struct tl_thread *self, struct tl_lock *l, pthread_mutex_t *m, int rc,
-                 int trylock, struct tl_caller caller, struct tl_held *held)
+                 int flags, struct tl_caller caller, struct tl_held *held)
 {
     if (acquired(rc))
-        tl_lockops_acquired(self, l, m, TL_MODE_WRITE, trylock, caller, held);
+        tl_lockops_acquired(self, l, m, TL_MODE_WRITE, flags, caller, held);
     return rc;
 }
 
@@ -41,15 +42,17 @@ static int lock_blocking(struct tl_thread *self, pthread_mutex_t *m, enum block_
                          clockid_t clock, const struct timespec *abstime, struct tl_caller caller)
 {
     struct tl_lock *l = tl_lockops_lock(self, m, TL_LOCK_MUTEX);
-    struct tl_held *held = tl_lockops_before_block(self, m, TL_LOCK_MUTEX, TL_MODE_WRITE, caller);
+    struct tl_held *held = tl_lockops_before_block(self, l, m, TL_LOCK_MUTEX, TL_MODE_WRITE, caller);
     note_contention(self, l, m);
     int rc;
+    tl_wait_begin(self, TL_WAIT_MUTEX, m, l, caller);
     switch (how) {
     case BLOCK_TIMED: rc = TL_REAL(mutex_timedlock)(m, abstime); break;
     case BLOCK_CLOCK: rc = TL_REAL(mutex_clocklock)(m, clock, abstime); break;
     default: rc = TL_REAL(mutex_lock)(m); break;
     }
-    return after(self, l, m, rc, 0, caller, held);
+    tl_wait_end(self);
+    return after(self, l, m, rc, TL_ACQ_ORDERED, caller, held);
 }
 
 TL_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
@@ -86,7 +89,7 @@ TL_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
         return TL_REAL(mutex_trylock)(m);
     struct tl_caller caller = TL_CALLER();
     struct tl_lock *l = tl_lockops_lock(self, m, TL_LOCK_MUTEX);
-    return after(self, l, m, TL_REAL(mutex_trylock)(m), 1, caller,
+    return after(self, l, m, TL_REAL(mutex_trylock)(m), TL_ACQ_TRYLOCK, caller,
                  tl_lockops_find_held(self, m));
 }
 

@@ -12,12 +12,13 @@
 #include "lockops.h"
 #include "real.h"
 #include "thread.h"
+#include "wait.h"
 
 static int after(struct tl_thread *self, struct tl_lock *l, pthread_rwlock_t *rw, int mode,
-                 int rc, int trylock, struct tl_caller caller, struct tl_held *held)
+                 int rc, int flags, struct tl_caller caller, struct tl_held *held)
 {
     if (rc == 0)
-        tl_lockops_acquired(self, l, rw, mode, trylock, caller, held);
+        tl_lockops_acquired(self, l, rw, mode, flags, caller, held);
     return rc;
 }
 
@@ -58,10 +59,13 @@ static int lock_blocking(struct tl_thread *self, pthread_rwlock_t *rw, int mode,
                          struct tl_caller caller)
 {
     struct tl_lock *l = tl_lockops_lock(self, rw, TL_LOCK_RWLOCK);
-    struct tl_held *held = tl_lockops_before_block(self, rw, TL_LOCK_RWLOCK, mode, caller);
+    struct tl_held *held = tl_lockops_before_block(self, l, rw, TL_LOCK_RWLOCK, mode, caller);
     note_contention(self, l, rw, mode);
+    tl_wait_begin(self, mode == TL_MODE_READ ? TL_WAIT_RWLOCK_READ : TL_WAIT_RWLOCK_WRITE, rw, l,
+                  caller);
     int rc = real_block(rw, mode, how, clock, abstime);
-    return after(self, l, rw, mode, rc, 0, caller, held);
+    tl_wait_end(self);
+    return after(self, l, rw, mode, rc, TL_ACQ_ORDERED, caller, held);
 }
 
 static int lock_try(struct tl_thread *self, pthread_rwlock_t *rw, int mode,
@@ -69,7 +73,7 @@ static int lock_try(struct tl_thread *self, pthread_rwlock_t *rw, int mode,
 {
     struct tl_lock *l = tl_lockops_lock(self, rw, TL_LOCK_RWLOCK);
     int rc = mode == TL_MODE_READ ? TL_REAL(rwlock_tryrdlock)(rw) : TL_REAL(rwlock_trywrlock)(rw);
-    return after(self, l, rw, mode, rc, 1, caller, tl_lockops_find_held(self, rw));
+    return after(self, l, rw, mode, rc, TL_ACQ_TRYLOCK, caller, tl_lockops_find_held(self, rw));
 }
 
 TL_EXPORT int pthread_rwlock_init(pthread_rwlock_t *rw, const pthread_rwlockattr_t *attr)

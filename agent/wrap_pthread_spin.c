@@ -10,6 +10,7 @@
 #include "lockops.h"
 #include "real.h"
 #include "thread.h"
+#include "wait.h"
 
 TL_EXPORT int pthread_spin_init(pthread_spinlock_t *s, int pshared)
 {
@@ -38,14 +39,17 @@ TL_EXPORT int pthread_spin_lock(pthread_spinlock_t *s)
     struct tl_caller caller = TL_CALLER();
     struct tl_lock *l = tl_lockops_lock(self, (const void *)s, TL_LOCK_SPIN);
     struct tl_held *held =
-        tl_lockops_before_block(self, (const void *)s, TL_LOCK_SPIN, TL_MODE_WRITE, caller);
+        tl_lockops_before_block(self, l, (const void *)s, TL_LOCK_SPIN, TL_MODE_WRITE, caller);
     int rc = TL_REAL(spin_trylock)(s);
     if (rc == EBUSY) {
         tl_lockops_contended(self, l);
+        tl_wait_begin(self, TL_WAIT_SPIN, (const void *)s, l, caller);
         rc = TL_REAL(spin_lock)(s);
+        tl_wait_end(self);
     }
     if (rc == 0)
-        tl_lockops_acquired(self, l, (const void *)s, TL_MODE_WRITE, 0, caller, held);
+        tl_lockops_acquired(self, l, (const void *)s, TL_MODE_WRITE, TL_ACQ_ORDERED, caller,
+                            held);
     return rc;
 }
 
@@ -58,7 +62,7 @@ TL_EXPORT int pthread_spin_trylock(pthread_spinlock_t *s)
     struct tl_lock *l = tl_lockops_lock(self, (const void *)s, TL_LOCK_SPIN);
     int rc = TL_REAL(spin_trylock)(s);
     if (rc == 0)
-        tl_lockops_acquired(self, l, (const void *)s, TL_MODE_WRITE, 1, caller,
+        tl_lockops_acquired(self, l, (const void *)s, TL_MODE_WRITE, TL_ACQ_TRYLOCK, caller,
                             tl_lockops_find_held(self, (const void *)s));
     return rc;
 }

@@ -23,6 +23,7 @@
 #include "spin.h"
 #include "stack.h"
 #include "thread.h"
+#include "wait.h"
 
 struct start_info {
     struct start_info *next_free;  /* free list link, under info_lock */
@@ -31,6 +32,7 @@ struct start_info {
     void *arg;
     uint32_t creator;
     struct tl_stack *create_stack;
+    int detached;                  /* created detached (pthread attribute) */
 };
 
 static struct tl_spin info_lock = TL_SPIN_INIT;
@@ -59,7 +61,10 @@ static struct tl_thread *start(struct start_info *si, struct start_info *copy)
 {
     *copy = *si;
     info_put(si);
-    return tl_thread_register(copy->creator, copy->create_stack, 1);
+    struct tl_thread *t = tl_thread_register(copy->creator, copy->create_stack, 1);
+    if (t && copy->detached)
+        atomic_store(&t->detached, 1);
+    return t;
 }
 
 static void *trampoline(void *p)
@@ -120,6 +125,9 @@ TL_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
     si->fn = fn;
     si->c11_fn = NULL;
     si->arg = arg;
+    int state = PTHREAD_CREATE_JOINABLE;
+    si->detached = attr && pthread_attr_getdetachstate(attr, &state) == 0 &&
+                   state == PTHREAD_CREATE_DETACHED;
     int rc = TL_REAL(pthread_create)(thread, attr, trampoline, si);
     if (rc != 0)
         abandon(si);
@@ -135,6 +143,7 @@ TL_EXPORT int thrd_create(thrd_t *thr, thrd_start_t fn, void *arg)
     si->fn = NULL;
     si->c11_fn = fn;
     si->arg = arg;
+    si->detached = 0;
     int rc = TL_REAL(thrd_create)(thr, trampoline_c11, si);
     if (rc != thrd_success)
         abandon(si);
@@ -153,7 +162,11 @@ static void note_joined(struct tl_thread *self, pthread_t thread)
 TL_EXPORT int pthread_join(pthread_t thread, void **ret)
 {
     struct tl_thread *self = tl_enter();
+    if (self)
+        tl_wait_begin(self, TL_WAIT_JOIN, (const void *)thread, NULL, TL_CALLER());
     int rc = TL_REAL(pthread_join)(thread, ret);
+    if (self)
+        tl_wait_end(self);
     if (self && rc == 0)
         note_joined(self, thread);
     return rc;
@@ -171,7 +184,11 @@ TL_EXPORT int pthread_tryjoin_np(pthread_t thread, void **ret)
 TL_EXPORT int pthread_timedjoin_np(pthread_t thread, void **ret, const struct timespec *abstime)
 {
     struct tl_thread *self = tl_enter();
+    if (self)
+        tl_wait_begin(self, TL_WAIT_JOIN, (const void *)thread, NULL, TL_CALLER());
     int rc = TL_REAL(pthread_timedjoin_np)(thread, ret, abstime);
+    if (self)
+        tl_wait_end(self);
     if (self && rc == 0)
         note_joined(self, thread);
     return rc;
@@ -180,26 +197,21 @@ TL_EXPORT int pthread_timedjoin_np(pthread_t thread, void **ret, const struct ti
 TL_EXPORT int thrd_join(thrd_t thr, int *res)
 {
     struct tl_thread *self = tl_enter();
+    if (self)
+        tl_wait_begin(self, TL_WAIT_JOIN, (const void *)thr, NULL, TL_CALLER());
     int rc = TL_REAL(thrd_join)(thr, res);
+    if (self)
+        tl_wait_end(self);
     if (self && rc == thrd_success)
         note_joined(self, (pthread_t)thr);
     return rc;
-}
-
-static void note_detached(pthread_t thread)
-{
-    struct tl_thread *t = tl_thread_by_handle(thread);
-    if (t) {
-        atomic_store(&t->detached, 1);
-        tl_publish(&t->pub);
-    }
 }
 
 TL_EXPORT int pthread_detach(pthread_t thread)
 {
     struct tl_thread *self = tl_enter();
     if (self)
-        note_detached(thread);
+        tl_thread_note_detached(thread);
     return TL_REAL(pthread_detach)(thread);
 }
 
@@ -207,7 +219,7 @@ TL_EXPORT int thrd_detach(thrd_t thr)
 {
     struct tl_thread *self = tl_enter();
     if (self)
-        note_detached((pthread_t)thr);
+        tl_thread_note_detached((pthread_t)thr);
     return TL_REAL(thrd_detach)(thr);
 }
 

@@ -9,7 +9,7 @@ Usage:
 
 Steps:
   1. run PROG ARGS bare;
-  2. run `threadlens run --db TMP/run.db -- PROG ARGS`;
+  2. run `threadlens run --db TMP/run.db [-o KEY=VALUE ...] -- PROG ARGS`;
   3. run `threadlens-top --json TMP/run.db`.
 Checks:
   - stdout is identical in 1 and 2;
@@ -22,16 +22,33 @@ Checks:
     chain over its listed locks, and "summary" counts the findings.
 Every subprocess gets a 60 s timeout (its whole process group is killed).
 
+A program whose expect file says `hangs` deadlocks on purpose and never ends,
+so it is not run bare. It runs under the agent in its own process group while
+`threadlens-top --json` polls the database every 0.2 s (failures and exit
+statuses other than 0/1 are retried: the database may not exist yet) until
+the findings match the expect file exactly; no match within 20 s fails with
+the last difference. The process group is then killed with SIGKILL, and the
+final database must still match exactly (with the checks of step 3), pass
+`PRAGMA integrity_check` and hold at least one `sample` row. Its stdout,
+stderr and exit status are not checked.
+
 Expect file format, one item per line; blank lines and lines starting with
 '#' are ignored; an empty file means "no finding at all":
-  KIND SEVERITY [FUNCTION ...]  a finding of this kind and severity whose
-                                stacks, together, contain a frame for every
-                                listed function
+  KIND SEVERITY [FUNCTION ...] [resolved|unresolved]
+                a finding of this kind and severity whose stacks, together,
+                contain a frame for every listed function; `resolved` wants
+                its "resolved_ns" to be non-null, `unresolved` wants it null
+                (either way the key must be present); without them it is not
+                checked
   edges N       the preceding finding has exactly N edges
   pid child     the preceding finding belongs to a forked child: a process
                 whose ppid is the pid of another process of the run
   processes N   the run has N processes (default 1)
-  exit N        the program's exit status (default 0)
+  exit N        the program's exit status (default 0; not with `hangs`)
+  options KEY=VALUE[:KEY=VALUE...]
+                agent options, each passed as `-o KEY=VALUE` to
+                `threadlens run` (may be repeated; the bare run gets none)
+  hangs         the program never ends on its own (see above)
 Each finding of the JSON must match exactly one finding line and each line
 exactly one finding.
 
@@ -45,11 +62,16 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 
 TIMEOUT_S = 60
+HANG_MATCH_S = 20    # a hanging program's findings must match within this
+HANG_POLL_S = 0.2    # how often threadlens-top polls a hanging program's database
+HANG_TOP_TIMEOUT_S = 10
 AGENT_PREFIX = b"threadlens:"
 KINDS = {
     "lock-order-inversion", "deadlock", "lock-misuse", "thread-leak", "blocked-thread",
@@ -66,18 +88,21 @@ class ExpectError(Exception):
 class Expected:
     """One finding line of an expect file."""
 
-    def __init__(self, lineno, kind, severity, functions):
+    def __init__(self, lineno, kind, severity, functions, resolved):
         self.lineno = lineno
         self.kind = kind
         self.severity = severity
         self.functions = functions
-        self.edges = None      # int, or None when not checked
+        self.resolved = resolved  # True, False, or None when not checked
+        self.edges = None         # int, or None when not checked
         self.pid_child = False
 
     def __str__(self):
         s = f"{self.kind} {self.severity}"
         if self.functions:
             s += " " + " ".join(self.functions)
+        if self.resolved is not None:
+            s += " resolved" if self.resolved else " unresolved"
         if self.edges is not None:
             s += f" [edges {self.edges}]"
         if self.pid_child:
@@ -85,11 +110,22 @@ class Expected:
         return s
 
 
+class Spec:
+    """A parsed expect file."""
+
+    def __init__(self):
+        self.findings = []     # Expected, in file order
+        self.processes = 1
+        self.exit_status = 0
+        self.exit_given = False
+        self.options = []      # "KEY=VALUE" strings, in file order
+        self.hangs = False
+
+
 def parse_expect(path):
-    """Returns (findings, processes, exit_status). Raises ExpectError."""
-    findings = []
-    processes = 1
-    exit_status = 0
+    """Returns a Spec. Raises ExpectError."""
+    spec = Spec()
+    findings = spec.findings
     with open(path, encoding="utf-8") as f:
         lines = f.read().splitlines()
     for lineno, raw in enumerate(lines, 1):
@@ -114,9 +150,23 @@ def parse_expect(path):
                 raise ExpectError(f"{where}: 'pid' must follow a finding line")
             findings[-1].pid_child = True
         elif words[0] == "processes":
-            processes = number()
+            spec.processes = number()
         elif words[0] == "exit":
-            exit_status = number()
+            spec.exit_status = number()
+            spec.exit_given = True
+        elif words[0] == "options":
+            if len(words) != 2:
+                raise ExpectError(f"{where}: expected 'options KEY=VALUE[:KEY=VALUE...]', "
+                                  f"got {raw!r}")
+            for item in words[1].split(":"):
+                key, eq, _ = item.partition("=")
+                if not key or not eq:
+                    raise ExpectError(f"{where}: option {item!r} is not KEY=VALUE")
+                spec.options.append(item)
+        elif words[0] == "hangs":
+            if len(words) != 1:
+                raise ExpectError(f"{where}: 'hangs' takes no argument")
+            spec.hangs = True
         else:
             if len(words) < 2:
                 raise ExpectError(f"{where}: expected 'KIND SEVERITY [FUNCTION ...]'")
@@ -125,11 +175,17 @@ def parse_expect(path):
                 raise ExpectError(f"{where}: unknown finding kind {kind!r}")
             if severity not in SEVERITIES:
                 raise ExpectError(f"{where}: unknown severity {severity!r}")
-            findings.append(Expected(lineno, kind, severity, words[2:]))
-    return findings, processes, exit_status
+            rest = words[2:]
+            resolved = None
+            if rest and rest[-1] in ("resolved", "unresolved"):
+                resolved = rest.pop() == "resolved"
+            findings.append(Expected(lineno, kind, severity, rest, resolved))
+    if spec.hangs and spec.exit_given:
+        raise ExpectError(f"{path}: 'exit' makes no sense with 'hangs'")
+    return spec
 
 
-def run(argv, cwd):
+def run(argv, cwd, timeout=TIMEOUT_S):
     """Runs argv in its own session. Returns (returncode, stdout, stderr, timed_out)."""
     try:
         proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -137,7 +193,7 @@ def run(argv, cwd):
     except OSError as e:
         return 127, b"", f"check_run: cannot run {argv[0]}: {e}\n".encode(), False
     try:
-        out, err = proc.communicate(timeout=TIMEOUT_S)
+        out, err = proc.communicate(timeout=timeout)
         return proc.returncode, out, err, False
     except subprocess.TimeoutExpired:
         try:
@@ -197,6 +253,9 @@ def matches(exp, act, functions, children):
         return False
     if exp.pid_child and act.get("pid") not in children:
         return False
+    if exp.resolved is not None:
+        if "resolved_ns" not in act or (act["resolved_ns"] is not None) != exp.resolved:
+            return False
     return True
 
 
@@ -228,8 +287,10 @@ def match_findings(expected, actual, processes):
 
 def describe_actual(act):
     fns = sorted(finding_functions(act))
+    resolved = (f" resolved_ns={json.dumps(act['resolved_ns'])}" if "resolved_ns" in act
+                else " (no resolved_ns)")
     return (f"{act.get('kind')} {act.get('severity')} pid={act.get('pid')} "
-            f"edges={len(act.get('edges') or [])} functions=[{' '.join(fns)}]\n"
+            f"edges={len(act.get('edges') or [])}{resolved} functions=[{' '.join(fns)}]\n"
             f"      summary: {act.get('summary')}")
 
 
@@ -270,6 +331,182 @@ def check_summary(doc):
             for k, v in sorted(want.items()) if summary.get(k) != v]
 
 
+def parse_top_json(out):
+    """Returns (doc, None), or (None, reason) when out is not a JSON object."""
+    try:
+        doc = json.loads(out)
+    except ValueError as e:
+        return None, str(e)
+    if not isinstance(doc, dict):
+        return None, "top level is not an object"
+    return doc, None
+
+
+def findings_mismatch(expected, doc, expect_path):
+    """None when the findings of doc match expected one to one, else the difference."""
+    actual = doc.get("findings") or []
+    _, miss_exp, miss_act = match_findings(expected, actual, doc.get("processes") or [])
+    if not miss_exp and not miss_act:
+        return None
+    lines = ["findings do not match the expect file"]
+    lines.append("  expected:" if expected else "  expected: none")
+    for i, e in enumerate(expected):
+        mark = "-" if i in miss_exp else " "
+        lines.append(f"  {mark} {e}    ({expect_path}:{e.lineno})")
+    lines.append("  actual:" if actual else "  actual: none")
+    for j, a in enumerate(actual):
+        mark = "+" if j in miss_act else " "
+        lines.append(f"  {mark} {describe_actual(a)}")
+    lines.append("  ('-' expected but not found, '+' found but not expected)")
+    return "\n".join(lines)
+
+
+def check_top(top, spec, expect_path):
+    """Checks one `threadlens-top --json` result against the spec.
+
+    Returns (doc, failures): doc is None when the output is not a JSON object.
+    """
+    failures = []
+    want_top = 1 if any(e.severity == "error" for e in spec.findings) else 0
+    if top[3]:
+        failures.append(f"threadlens-top timed out after {TIMEOUT_S} s")
+    elif top[0] != want_top:
+        failures.append(f"threadlens-top --json: {describe_status(top[0])}, expected exit "
+                        f"{want_top}\nstderr:\n{text(top[2])}")
+    doc, why = parse_top_json(top[1])
+    if doc is None:
+        failures.append(f"threadlens-top --json did not print a JSON object: {why}")
+        return None, failures
+    diff = findings_mismatch(spec.findings, doc, expect_path)
+    if diff:
+        failures.append(diff)
+    processes = doc.get("processes") or []
+    if len(processes) != spec.processes:
+        failures.append(f"the run has {len(processes)} processes, expected {spec.processes}")
+    failures += check_chains(doc.get("findings") or []) + check_summary(doc)
+    return doc, failures
+
+
+def check_database(db):
+    """A killed run's database must be intact and hold at least one sample row.
+
+    Opened read-write, like any client would, so SQLite recovers the WAL.
+    Returns a list of failures.
+    """
+    if not os.path.exists(db):
+        return [f"{db} does not exist"]
+    try:
+        con = sqlite3.connect(db, timeout=10)
+        try:
+            rows = con.execute("PRAGMA integrity_check").fetchall()
+            samples = con.execute("SELECT count(*) FROM sample").fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.Error as e:
+        return [f"reading {db} with sqlite3 failed: {e}"]
+    failures = []
+    if rows != [("ok",)]:
+        failures.append("PRAGMA integrity_check: " + "; ".join(str(r[0]) for r in rows))
+    if samples < 1:
+        failures.append("the sample table has no row")
+    return failures
+
+
+def run_normal(spec, opts, prog, agent_argv, top_bin, db, tmp, fail):
+    """Runs bare and under the agent. Returns (doc, top stdout, agent stderr)."""
+    bare = run([prog] + opts.args, tmp)
+    under = run(agent_argv, tmp)
+
+    for label, res in (("bare run", bare), ("run under threadlens", under)):
+        if res[3]:
+            fail(f"{label} timed out after {TIMEOUT_S} s")
+
+    # The agent must not change what the program does.
+    if bare[0] != spec.exit_status:
+        fail(f"bare run: {describe_status(bare[0])}, expected exit {spec.exit_status}\n"
+             f"stderr:\n{text(bare[2])}")
+    if under[0] != bare[0]:
+        fail(f"exit status differs: bare {describe_status(bare[0])}, "
+             f"under threadlens {describe_status(under[0])}")
+    if under[1] != bare[1]:
+        fail("stdout differs:\n" + text_diff(bare[1], under[1], "bare", "threadlens"))
+    if strip_agent_lines(under[2]) != strip_agent_lines(bare[2]):
+        fail("stderr differs (agent lines removed):\n" +
+             text_diff(strip_agent_lines(bare[2]), strip_agent_lines(under[2]),
+                       "bare", "threadlens"))
+
+    top = run([top_bin, "--json", db], tmp)
+    doc, failures = check_top(top, spec, opts.expect)
+    for msg in failures:
+        fail(msg)
+    return doc, top[1], under[2]
+
+
+def kill_group(proc):
+    """SIGKILLs the process group proc leads and reaps proc. Can't fail."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
+def run_hanging(spec, opts, agent_argv, top_bin, db, tmp, fail):
+    """Runs a program that never ends under the agent, polls its findings until
+    they match, kills it and checks the final database.
+    Returns (doc, top stdout, agent stderr)."""
+    out_path = os.path.join(tmp, "stdout")
+    err_path = os.path.join(tmp, "stderr")
+    with open(out_path, "wb") as out_f, open(err_path, "wb") as err_f:
+        try:
+            proc = subprocess.Popen(agent_argv, cwd=tmp, stdin=subprocess.DEVNULL,
+                                    stdout=out_f, stderr=err_f, start_new_session=True)
+        except OSError as e:
+            fail(f"cannot run {agent_argv[0]}: {e}")
+            return None, b"", b""
+    start = time.monotonic()
+    last = "threadlens-top was never run: the database did not appear"
+    try:
+        while True:
+            ended = proc.poll()
+            if os.path.exists(db):
+                top = run([top_bin, "--json", db], tmp, timeout=HANG_TOP_TIMEOUT_S)
+                doc, why = (None, None) if top[3] else parse_top_json(top[1])
+                if top[3]:
+                    last = f"threadlens-top timed out after {HANG_TOP_TIMEOUT_S} s"
+                elif top[0] not in (0, 1):
+                    last = (f"threadlens-top --json: {describe_status(top[0])}\n"
+                            f"stderr:\n{text(top[2])}")
+                elif doc is None:
+                    last = f"threadlens-top --json did not print a JSON object: {why}"
+                else:
+                    last = findings_mismatch(spec.findings, doc, opts.expect)
+                    if last is None:
+                        break
+            if ended is not None:
+                fail(f"the program should hang but ended ({describe_status(ended)}); "
+                     f"last poll:\n{last}")
+                break
+            if time.monotonic() - start >= HANG_MATCH_S:
+                fail(f"findings did not match within {HANG_MATCH_S} s while the program "
+                     f"hung; last poll:\n{last}")
+                break
+            time.sleep(HANG_POLL_S)
+    finally:
+        kill_group(proc)
+
+    # What the killed run left behind must still say the same thing.
+    top = run([top_bin, "--json", db], tmp)
+    doc, failures = check_top(top, spec, opts.expect)
+    for msg in failures:
+        fail("after SIGKILL: " + msg)
+    for msg in check_database(db):
+        fail("after SIGKILL: " + msg)
+    with open(err_path, "rb") as f:
+        err = f.read()
+    return doc, top[1], err
+
+
 def main():
     ap = argparse.ArgumentParser(description="Run a program bare and under threadlens; "
                                  "compare output and findings with an expect file.")
@@ -282,7 +519,7 @@ def main():
     opts = ap.parse_args()
 
     try:
-        expected, want_processes, want_exit = parse_expect(opts.expect)
+        spec = parse_expect(opts.expect)
     except (OSError, ExpectError) as e:
         print(f"check_run: {e}", file=sys.stderr)
         return 2
@@ -297,79 +534,29 @@ def main():
     prog, threadlens, top_bin = (os.path.abspath(p) if os.sep in p else p
                                  for p in (opts.prog, opts.threadlens, opts.top))
     failures = []
-    doc = None
-    top_out = b""
 
     def fail(msg):
         failures.append(msg)
 
-    bare = run([prog] + opts.args, tmp)
-    agent_argv = [threadlens, "run", "--db", db, "--", prog] + opts.args
-    under = run(agent_argv, tmp)
-
-    for label, res in (("bare run", bare), ("run under threadlens", under)):
-        if res[3]:
-            fail(f"{label} timed out after {TIMEOUT_S} s")
-
-    # The agent must not change what the program does.
-    if bare[0] != want_exit:
-        fail(f"bare run: {describe_status(bare[0])}, expected exit {want_exit}\n"
-             f"stderr:\n{text(bare[2])}")
-    if under[0] != bare[0]:
-        fail(f"exit status differs: bare {describe_status(bare[0])}, "
-             f"under threadlens {describe_status(under[0])}")
-    if under[1] != bare[1]:
-        fail("stdout differs:\n" + text_diff(bare[1], under[1], "bare", "threadlens"))
-    if strip_agent_lines(under[2]) != strip_agent_lines(bare[2]):
-        fail("stderr differs (agent lines removed):\n" +
-             text_diff(strip_agent_lines(bare[2]), strip_agent_lines(under[2]),
-                       "bare", "threadlens"))
-
-    # Findings.
-    want_top = 1 if any(e.severity == "error" for e in expected) else 0
-    top = run([top_bin, "--json", db], tmp)
-    top_out = top[1]
-    if top[3]:
-        fail(f"threadlens-top timed out after {TIMEOUT_S} s")
-    elif top[0] != want_top:
-        fail(f"threadlens-top --json: {describe_status(top[0])}, expected exit {want_top}\n"
-             f"stderr:\n{text(top[2])}")
-    try:
-        doc = json.loads(top_out)
-        if not isinstance(doc, dict):
-            raise ValueError("top level is not an object")
-    except ValueError as e:
-        fail(f"threadlens-top --json did not print a JSON object: {e}")
-        doc = None
-
-    if doc is not None:
-        actual = doc.get("findings") or []
-        processes = doc.get("processes") or []
-        pairs, miss_exp, miss_act = match_findings(expected, actual, processes)
-        if miss_exp or miss_act:
-            lines = ["findings do not match the expect file"]
-            lines.append("  expected:" if expected else "  expected: none")
-            for i, e in enumerate(expected):
-                mark = "-" if i in miss_exp else " "
-                lines.append(f"  {mark} {e}    ({opts.expect}:{e.lineno})")
-            lines.append("  actual:" if actual else "  actual: none")
-            for j, a in enumerate(actual):
-                mark = "+" if j in miss_act else " "
-                lines.append(f"  {mark} {describe_actual(a)}")
-            lines.append("  ('-' expected but not found, '+' found but not expected)")
-            fail("\n".join(lines))
-        if len(processes) != want_processes:
-            fail(f"the run has {len(processes)} processes, expected {want_processes}")
-        for p in check_chains(actual) + check_summary(doc):
-            fail(p)
+    agent_argv = [threadlens, "run", "--db", db]
+    for opt in spec.options:
+        agent_argv += ["-o", opt]
+    agent_argv += ["--", prog] + opts.args
+    if spec.hangs:
+        doc, top_out, agent_err = run_hanging(spec, opts, agent_argv, top_bin, db, tmp, fail)
+    else:
+        doc, top_out, agent_err = run_normal(spec, opts, prog, agent_argv, top_bin, db, tmp,
+                                             fail)
 
     if not failures:
-        print(f"PASS {name}: {len(expected)} finding(s) as expected")
+        print(f"PASS {name}: {len(spec.findings)} finding(s) as expected"
+              + (" (hung, killed)" if spec.hangs else ""))
         shutil.rmtree(tmp, ignore_errors=True)
         return 0
 
     print(f"FAIL {name}")
-    print(f"  program: {' '.join([prog] + opts.args)}")
+    if not spec.hangs:
+        print(f"  program: {' '.join([prog] + opts.args)}")
     print(f"  agent:   {' '.join(agent_argv)}")
     print(f"  kept:    {tmp}")
     for msg in failures:
@@ -379,9 +566,9 @@ def main():
         print(json.dumps(doc, indent=2))
     else:
         print(text(top_out) or "(empty)")
-    if under[2]:
+    if agent_err:
         print("\n--- stderr under threadlens:")
-        print(text(under[2]), end="")
+        print(text(agent_err), end="")
     return 1
 
 

@@ -1,7 +1,8 @@
 /*
  * exit_from_thread.c - exit() called by a thread other than main ends the
  * process with that status while main is still blocked in join. The agent
- * must flush what it saw (one lock-order-inversion error) and keep the status.
+ * must flush what it saw (one lock-order-inversion error) and keep the status;
+ * main, still blocked in pthread_join at exit, is a blocked-thread (info).
  */
 #include "prog_util.h"
 

@@ -3,8 +3,10 @@
  *
  * Each program is one small, deterministic scenario. tests/integration/
  * check_run.py runs it bare and under `threadlens run` and compares the
- * findings with <name>.expect. The conflicting lock orders always run one
- * after another, so no program ever really deadlocks.
+ * findings with <name>.expect. The conflicting lock orders run one after
+ * another, so nothing deadlocks, except in the deadlock_* programs, which
+ * deadlock on purpose (their .expect says `hangs`, or a timed lock breaks
+ * the cycle).
  *
  * A pthread call that fails where the scenario needs it to succeed means the
  * test itself is broken, not that threadlens found something: CHECK() says so
@@ -52,6 +54,14 @@
             abort();                                                                     \
         }                                                                                \
     } while (0)
+
+/* Waits at the barrier (either successful return counts). Aborts on error. */
+static inline void barrier_wait(pthread_barrier_t *barrier)
+{
+    int rc = pthread_barrier_wait(barrier);
+    if (rc != PTHREAD_BARRIER_SERIAL_THREAD)
+        CHECK(rc);
+}
 
 /*
  * Runs fn(arg) on a new thread and joins it before returning, so scenarios

@@ -1,0 +1,187 @@
+/* wait.c - wait records and on-demand stacks of blocked threads (see wait.h). */
+#include "wait.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+#include "errors.h"
+
+#define ANSWER_WAIT_NS (200 * 1000000LL) /* how long the collector waits for handlers */
+
+static int stack_signal;                 /* 0: never signal; set once at init */
+static uintptr_t agent_lo, agent_hi;     /* our own text */
+
+int tl_wait_read(struct tl_thread *t, struct tl_wait_snapshot *out)
+{
+    unsigned seq = atomic_load_explicit(&t->wait.seq, memory_order_acquire);
+    if (!(seq & 1))
+        return 0;
+    out->seq = seq;
+    out->kind = atomic_load_explicit(&t->wait.kind, memory_order_relaxed);
+    out->addr = atomic_load_explicit(&t->wait.addr, memory_order_relaxed);
+    out->lock = atomic_load_explicit(&t->wait.lock, memory_order_relaxed);
+    out->caller.pc = atomic_load_explicit(&t->wait.pc, memory_order_relaxed);
+    out->caller.cfa = atomic_load_explicit(&t->wait.cfa, memory_order_relaxed);
+    atomic_thread_fence(memory_order_acquire);
+    return atomic_load_explicit(&t->wait.seq, memory_order_relaxed) == seq;
+}
+
+int tl_wait_same(struct tl_thread *t, unsigned seq)
+{
+    return atomic_load_explicit(&t->wait.seq, memory_order_acquire) == seq;
+}
+
+const char *tl_wait_kind_name(int kind)
+{
+    switch (kind) {
+    case TL_WAIT_MUTEX: return "mutex";
+    case TL_WAIT_RWLOCK_READ:
+    case TL_WAIT_RWLOCK_WRITE: return "rwlock";
+    case TL_WAIT_SPIN: return "spinlock";
+    case TL_WAIT_C11_MUTEX: return "c11-mutex";
+    case TL_WAIT_COND: return "cond";
+    case TL_WAIT_SEM: return "sem";
+    case TL_WAIT_BARRIER: return "barrier";
+    case TL_WAIT_JOIN: return "join";
+    default: return "none";
+    }
+}
+
+int tl_wait_is_lock(int kind)
+{
+    return kind >= TL_WAIT_MUTEX && kind <= TL_WAIT_C11_MUTEX;
+}
+
+static int in_agent_text(uintptr_t pc)
+{
+    return pc >= agent_lo && pc < agent_hi;
+}
+
+/*
+ * Runs on the blocked thread, interrupting its futex wait (which glibc
+ * restarts for every wait kind we signal). Unwinds through the signal frame
+ * and keeps the frames after the interposer: the application's call chain.
+ * Async-signal-safe: libunwind's local unwinding and plain stores only.
+ */
+static void on_stack_signal(int sig, siginfo_t *info, void *uctx)
+{
+    (void)sig;
+    (void)info;
+    (void)uctx;
+    int saved_errno = errno;
+    struct tl_thread *t = tl_self;
+    if (!t) {
+        errno = saved_errno;
+        return;
+    }
+    t->in_agent++; /* libunwind may lock: straight to the real functions */
+    unsigned req = atomic_load_explicit(&t->wait.stack_req, memory_order_acquire);
+    if (req && req == atomic_load_explicit(&t->wait.seq, memory_order_acquire)) {
+        struct tl_frame all[TL_STACK_MAX + 32];
+        int n = 0;
+        unw_context_t ctx;
+        unw_cursor_t cursor;
+        if (unw_getcontext(&ctx) == 0 && unw_init_local(&cursor, &ctx) == 0) {
+            while (n < (int)(sizeof all / sizeof all[0]) && unw_step(&cursor) > 0) {
+                unw_word_t ip, sp;
+                if (unw_get_reg(&cursor, UNW_REG_IP, &ip) != 0 || ip == 0)
+                    break;
+                unw_get_reg(&cursor, UNW_REG_SP, &sp);
+                all[n++] = (struct tl_frame){ip, sp};
+            }
+        }
+        /* Innermost first: the real call's libc frames, then our interposer, then the program. */
+        int start = 0;
+        while (start < n && !in_agent_text(all[start].pc))
+            start++;
+        while (start < n && in_agent_text(all[start].pc))
+            start++;
+        if (start == n)
+            start = 0;
+        int k = 0;
+        for (int i = start; i < n && k < TL_STACK_MAX; i++)
+            if (!in_agent_text(all[i].pc))
+                t->wait.frames[k++] = all[i];
+        t->wait.nframes = k;
+        atomic_store_explicit(&t->wait.stack_seq, req, memory_order_release);
+    }
+    t->in_agent--;
+    errno = saved_errno;
+}
+
+int tl_wait_stack_init(int signal, uintptr_t lo, uintptr_t hi)
+{
+    agent_lo = lo;
+    agent_hi = hi;
+    if (signal <= 0)
+        return 0;
+    struct sigaction old, sa;
+    if (sigaction(signal, NULL, &old) != 0 || old.sa_handler != SIG_DFL)
+        return TL_EINVAL; /* the program uses it: never signal */
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_stack_signal;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigfillset(&sa.sa_mask);
+    if (sigaction(signal, &sa, NULL) != 0)
+        return TL_EINVAL;
+    stack_signal = signal;
+    return 0;
+}
+
+/* The handler is still ours: the program may have taken the signal over since. */
+static int handler_installed(void)
+{
+    struct sigaction cur;
+    return stack_signal > 0 && sigaction(stack_signal, NULL, &cur) == 0 &&
+           (cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == on_stack_signal;
+}
+
+static int answered(struct tl_thread *t, unsigned seq)
+{
+    return atomic_load_explicit(&t->wait.stack_seq, memory_order_acquire) == seq;
+}
+
+void tl_wait_request_stacks(struct tl_thread **threads, const unsigned *seqs, int n)
+{
+    if (!handler_installed())
+        return;
+    pid_t pid = getpid();
+    int asked = 0;
+    for (int i = 0; i < n; i++) {
+        struct tl_thread *t = threads[i];
+        /* sem_wait returns EINTR on any handled signal: never interrupt it. */
+        if (answered(t, seqs[i]) || atomic_load(&t->wait.kind) == TL_WAIT_SEM)
+            continue;
+        atomic_store_explicit(&t->wait.stack_req, seqs[i], memory_order_release);
+        if (tl_wait_same(t, seqs[i]) && syscall(SYS_tgkill, pid, t->tid, stack_signal) == 0)
+            asked++;
+    }
+    for (int64_t waited = 0; asked && waited < ANSWER_WAIT_NS; waited += 1000000) {
+        int missing = 0;
+        for (int i = 0; i < n; i++)
+            missing += tl_wait_same(threads[i], seqs[i]) && !answered(threads[i], seqs[i]) &&
+                       atomic_load(&threads[i]->wait.kind) != TL_WAIT_SEM;
+        if (!missing)
+            break;
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    }
+}
+
+int tl_wait_stack(struct tl_thread *t, unsigned seq, struct tl_frame *out, int max)
+{
+    if (answered(t, seq) && t->wait.nframes > 0) {
+        int n = t->wait.nframes < max ? t->wait.nframes : max;
+        memcpy(out, t->wait.frames, (size_t)n * sizeof *out);
+        return n;
+    }
+    out[0].pc = atomic_load_explicit(&t->wait.pc, memory_order_relaxed);
+    out[0].sp = atomic_load_explicit(&t->wait.cfa, memory_order_relaxed);
+    return 1;
+}
