@@ -10,7 +10,7 @@
 
 static int leaked(const struct tl_thread *t, const struct tl_thread *exiting)
 {
-    return t != exiting && t->id != 1 && t->create_stack && !atomic_load(&t->detached) &&
+    return t != exiting && t->id != 1 && t->create_stack && !atomic_load(&t->detached_by) &&
            !atomic_load(&t->joined_by);
 }
 

@@ -341,8 +341,9 @@ int tl_store_thread(struct tl_thread *t)
         rc = thread_event(t, EV_EXITED, "exited", end_ns, 0);
     if (rc == 0 && joiner)
         rc = thread_event(t, EV_JOINED, "joined", end_ns, joiner);
-    if (rc == 0 && atomic_load(&t->detached))
-        rc = thread_event(t, EV_DETACHED, "detached", end_ns, 0);
+    uint32_t detacher = atomic_load(&t->detached_by);
+    if (rc == 0 && detacher)
+        rc = thread_event(t, EV_DETACHED, "detached", end_ns ? end_ns : t->start_ns, detacher);
     return rc < 0 ? fail("cannot write a thread event") : 0;
 }
 

@@ -42,11 +42,17 @@ int tl_thread_init(void)
     return tl_addrmap_init(&detach_marks, 12);
 }
 
-/* Takes the detach mark of `handle`, if any. Returns 1 when there was one. */
-static int take_detach_mark(uintptr_t handle)
+/* Takes the detach mark of `handle`: the detaching thread's id, or 0 when there was none. */
+static uint32_t take_detach_mark(uintptr_t handle)
 {
     struct tl_addrmap_slot *s = tl_addrmap_slot(&detach_marks, handle, 0);
-    return s && atomic_exchange(&s->value, NULL) != NULL;
+    return s ? (uint32_t)(uintptr_t)atomic_exchange(&s->value, NULL) : 0;
+}
+
+/* A finished record already joined or detached belongs to a former thread with that handle. */
+static int former(struct tl_thread *t)
+{
+    return !atomic_load(&t->alive) && (atomic_load(&t->joined_by) || atomic_load(&t->detached_by));
 }
 
 /*
@@ -54,17 +60,16 @@ static int take_detach_mark(uintptr_t handle)
  * once): leave a mark the registration takes. Both sides publish first and
  * look second, so one of them always sees the other.
  */
-void tl_thread_note_detached(pthread_t handle)
+void tl_thread_note_detached(pthread_t handle, uint32_t by)
 {
     struct tl_addrmap_slot *s = tl_addrmap_slot(&detach_marks, (uintptr_t)handle, 1);
     if (s)
-        atomic_store(&s->value, (void *)1);
+        atomic_store(&s->value, (void *)(uintptr_t)by);
     struct tl_thread *t = tl_thread_by_handle(handle);
-    /* A finished record already joined or detached is a former thread with the same handle. */
-    if (!t || (!atomic_load(&t->alive) && (atomic_load(&t->joined_by) || atomic_load(&t->detached))))
+    if (!t || former(t))
         return;
     if (take_detach_mark((uintptr_t)handle) || s == NULL) {
-        atomic_store(&t->detached, 1);
+        atomic_store(&t->detached_by, by);
         tl_publish(&t->pub);
     }
 }
@@ -107,8 +112,9 @@ struct tl_thread *tl_thread_register(uint32_t creator, struct tl_stack *create_s
     struct tl_addrmap_slot *s = tl_addrmap_slot(&handles, t->handle, 1);
     if (s)
         atomic_store_explicit(&s->value, t, memory_order_seq_cst);
-    if (take_detach_mark(t->handle))
-        atomic_store(&t->detached, 1);
+    uint32_t detacher = take_detach_mark(t->handle);
+    if (detacher)
+        atomic_store(&t->detached_by, detacher);
     pthread_setspecific(exit_key, t);
     tl_publish(&t->pub);
     return t;

@@ -89,7 +89,8 @@ struct tl_thread {
     char name[16];                 /* pthread_setname_np, under registry_lock */
     uintptr_t handle;              /* pthread_self() */
     _Atomic uint32_t joined_by;    /* id of the thread that joined it, 0 = none */
-    atomic_int detached;           /* pthread_detach / thrd_detach seen */
+    _Atomic uint32_t detached_by;  /* id of the detaching thread (the creator for a
+                                      thread created detached); 0 = joinable */
     unsigned written_events;       /* collector only: thread_event rows already written */
     struct tl_wait_record wait;    /* what it blocks on now */
     unsigned seen_seq;             /* collector only: wait episode seen at seen_ns */
@@ -131,8 +132,8 @@ void tl_thread_expect(void);
 void tl_thread_unexpect(void);
 /* Marks the calling thread's record finished (from its TSD destructor). */
 void tl_thread_finished(struct tl_thread *t);
-/* pthread_detach/thrd_detach of `handle`, possibly before its thread registered. */
-void tl_thread_note_detached(pthread_t handle);
+/* Thread `by` detached `handle` (possibly before that thread registered). */
+void tl_thread_note_detached(pthread_t handle, uint32_t by);
 /* The record of the thread with this pthread_t, or NULL. */
 struct tl_thread *tl_thread_by_handle(pthread_t handle);
 void tl_thread_set_name(struct tl_thread *t, const char *name);

@@ -63,7 +63,7 @@ static struct tl_thread *start(struct start_info *si, struct start_info *copy)
     info_put(si);
     struct tl_thread *t = tl_thread_register(copy->creator, copy->create_stack, 1);
     if (t && copy->detached)
-        atomic_store(&t->detached, 1);
+        atomic_store(&t->detached_by, copy->creator);
     return t;
 }
 
@@ -211,7 +211,7 @@ TL_EXPORT int pthread_detach(pthread_t thread)
 {
     struct tl_thread *self = tl_enter();
     if (self)
-        tl_thread_note_detached(thread);
+        tl_thread_note_detached(thread, self->id);
     return TL_REAL(pthread_detach)(thread);
 }
 
@@ -219,7 +219,7 @@ TL_EXPORT int thrd_detach(thrd_t thr)
 {
     struct tl_thread *self = tl_enter();
     if (self)
-        tl_thread_note_detached((pthread_t)thr);
+        tl_thread_note_detached((pthread_t)thr, self->id);
     return TL_REAL(thrd_detach)(thr);
 }
 
