@@ -43,8 +43,11 @@ void tl_agent_set_exit_status(int status)
     exit_status = status & 0xff;
 }
 
-/* Our own text range, so stacks can leave the agent's frames out. */
-static int find_self(struct dl_phdr_info *info, size_t size, void *data)
+/*
+ * The loaded segment containing data[0] becomes [data[0], data[1]): our own
+ * text (stacks leave the agent out) or libc's (the insides of a blocking call).
+ */
+static int find_text_segment(struct dl_phdr_info *info, size_t size, void *data)
 {
     (void)size;
     uintptr_t *range = data, here = range[0];
@@ -124,8 +127,8 @@ static void fork_child(void)
 
 static int init_tables(void)
 {
-    uintptr_t range[2] = {(uintptr_t)&find_self, 0};
-    dl_iterate_phdr(find_self, range);
+    uintptr_t range[2] = {(uintptr_t)&find_text_segment, 0};
+    dl_iterate_phdr(find_text_segment, range);
     tl_stack_init(tl_options.stacks, range[0], range[1]);
     if (tl_thread_init() < 0 || tl_lockmap_init(LOCKMAP_ORDER) < 0 ||
         tl_graph_init(GRAPH_ORDER) < 0)
@@ -165,9 +168,11 @@ __attribute__((constructor)) static void agent_init(void)
         tl_thread_set_name(main_thread, comm);
     }
     pthread_atfork(fork_prepare, fork_parent, fork_child);
-    uintptr_t range[2] = {(uintptr_t)&find_self, 0};
-    dl_iterate_phdr(find_self, range);
-    if (tl_wait_stack_init(tl_options.stack_signal, range[0], range[1]) < 0)
+    uintptr_t agent_text[2] = {(uintptr_t)&find_text_segment, 0};
+    uintptr_t libc_text[2] = {(uintptr_t)tl_real.mutex_lock, 0};
+    dl_iterate_phdr(find_text_segment, agent_text);
+    dl_iterate_phdr(find_text_segment, libc_text);
+    if (tl_wait_stack_init(tl_options.stack_signal, agent_text, libc_text) < 0)
         tl_log(TL_LOG_INFO, "signal %d is the program's: blocked threads' stacks are call sites only",
                tl_options.stack_signal);
     tl_signals_init();

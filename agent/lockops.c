@@ -59,7 +59,7 @@ static int is_recursive(const void *addr, enum tl_lock_kind kind)
 
 struct tl_held *tl_lockops_before_block(struct tl_thread *self, struct tl_lock *lock,
                                         const void *addr, enum tl_lock_kind kind, int mode,
-                                        struct tl_caller caller)
+                                        const struct tl_caller *caller)
 {
     struct tl_held *h = find_held(self, addr);
     if (__builtin_expect(!h, 1)) {
@@ -71,7 +71,7 @@ struct tl_held *tl_lockops_before_block(struct tl_thread *self, struct tl_lock *
         return h;
     if (kind == TL_LOCK_RWLOCK && mode == TL_MODE_READ && h->mode == TL_MODE_READ)
         return h; /* recursive read locking is allowed */
-    tl_misuse_report(self, TL_MISUSE_RELOCK, (uintptr_t)addr, kind, caller, h);
+    tl_misuse_report(self, TL_MISUSE_RELOCK, (uintptr_t)addr, kind, *caller, h);
     return h;
 }
 
@@ -84,7 +84,7 @@ void tl_lockops_contended(struct tl_thread *self, struct tl_lock *lock)
 }
 
 void tl_lockops_acquired(struct tl_thread *self, struct tl_lock *lock, const void *addr,
-                         int mode, int flags, struct tl_caller caller, struct tl_held *h)
+                         int mode, int flags, const struct tl_caller *caller, struct tl_held *h)
 {
     /* Only this thread writes its counter: a plain load and store, no locked instruction. */
     uint64_t n = atomic_load_explicit(&self->acquisitions, memory_order_relaxed);
@@ -108,9 +108,15 @@ void tl_lockops_acquired(struct tl_thread *self, struct tl_lock *lock, const voi
         self->untracked++;
         return;
     }
-    self->held[self->nheld++] = (struct tl_held){
-        .lock = lock, .addr = (uintptr_t)addr, .caller = caller,
-        .mode = (uint8_t)mode, .trylock = (uint8_t)(flags & TL_ACQ_TRYLOCK)};
+    struct tl_held *e = &self->held[self->nheld++];
+    e->lock = lock;
+    e->addr = (uintptr_t)addr;
+    /* Two 8-byte copies on purpose: the caller wrote them as two stores just before. */
+    e->caller.pc = *(const volatile uintptr_t *)&caller->pc;
+    e->caller.cfa = *(const volatile uintptr_t *)&caller->cfa;
+    e->recursion = 0;
+    e->mode = (uint8_t)mode;
+    e->trylock = (uint8_t)(flags & TL_ACQ_TRYLOCK);
 }
 
 /* Whether glibc says the calling thread holds the lock (taken before we saw it). */
@@ -131,7 +137,7 @@ static int held_per_libc(struct tl_thread *self, const void *addr, enum tl_lock_
 }
 
 void tl_lockops_release(struct tl_thread *self, const void *addr, enum tl_lock_kind kind,
-                        struct tl_caller caller)
+                        const struct tl_caller *caller)
 {
     struct tl_held *h = find_held(self, addr);
     if (__builtin_expect(h != NULL, 1)) {
@@ -149,7 +155,7 @@ void tl_lockops_release(struct tl_thread *self, const void *addr, enum tl_lock_k
         return;
     }
     if (!held_per_libc(self, addr, kind))
-        tl_misuse_report(self, TL_MISUSE_UNLOCK_NOT_HELD, (uintptr_t)addr, kind, caller, NULL);
+        tl_misuse_report(self, TL_MISUSE_UNLOCK_NOT_HELD, (uintptr_t)addr, kind, *caller, NULL);
 }
 
 static int locked_per_libc(const void *addr, enum tl_lock_kind kind)
@@ -176,10 +182,10 @@ static int locked_per_libc(const void *addr, enum tl_lock_kind kind)
 }
 
 void tl_lockops_before_destroy(struct tl_thread *self, const void *addr, enum tl_lock_kind kind,
-                               struct tl_caller caller)
+                               const struct tl_caller *caller)
 {
     if (locked_per_libc(addr, kind))
-        tl_misuse_report(self, TL_MISUSE_DESTROY_HELD, (uintptr_t)addr, kind, caller,
+        tl_misuse_report(self, TL_MISUSE_DESTROY_HELD, (uintptr_t)addr, kind, *caller,
                          find_held(self, addr));
 }
 

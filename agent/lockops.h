@@ -34,7 +34,7 @@ struct tl_lock *tl_lockops_lock(struct tl_thread *self, const void *addr, enum t
  */
 struct tl_held *tl_lockops_before_block(struct tl_thread *self, struct tl_lock *lock,
                                         const void *addr, enum tl_lock_kind kind, int mode,
-                                        struct tl_caller caller);
+                                        const struct tl_caller *caller);
 /* The real acquisition had to wait (its trylock failed). */
 void tl_lockops_contended(struct tl_thread *self, struct tl_lock *lock);
 enum tl_acquire_flags {
@@ -45,16 +45,19 @@ enum tl_acquire_flags {
 /*
  * The real call acquired the lock. `flags` (enum tl_acquire_flags) say whether
  * lock-order edges are still to be recorded. `held` is tl_lockops_find_held()
- * from before the call.
+ * from before the call. `caller` goes by pointer: with seven arguments a
+ * struct would be passed on the stack and re-read as one 16-byte load, which
+ * store forwarding cannot serve (it was most of this function's cost).
  */
 void tl_lockops_acquired(struct tl_thread *self, struct tl_lock *lock, const void *addr,
-                         int mode, int flags, struct tl_caller caller, struct tl_held *held);
+                         int mode, int flags, const struct tl_caller *caller,
+                         struct tl_held *held);
 /* Before the real unlock. Reports unlock of a lock not held. */
 void tl_lockops_release(struct tl_thread *self, const void *addr, enum tl_lock_kind kind,
-                        struct tl_caller caller);
+                        const struct tl_caller *caller);
 /* Before the real destroy: reports destroy of a held lock. */
 void tl_lockops_before_destroy(struct tl_thread *self, const void *addr, enum tl_lock_kind kind,
-                               struct tl_caller caller);
+                               const struct tl_caller *caller);
 /*
  * The lock at `addr` is gone (destroyed) or new (initialised): any record at
  * this address belongs to a previous lock and is retired.

@@ -36,6 +36,9 @@ struct tl_caller {
     uintptr_t cfa;
 };
 
+/* The interposer's return address. Must be expanded in the interposer itself. */
+#define TL_CALLER_PC() ((uintptr_t)__builtin_return_address(0))
+
 /* Must be expanded in the interposer itself, the function the application called. */
 #define TL_CALLER() \
     ((struct tl_caller){(uintptr_t)__builtin_return_address(0), (uintptr_t)__builtin_dwarf_cfa()})

@@ -56,11 +56,8 @@ struct tl_ecache_entry {
 /* The thread's current wait (wait.h). Written by the thread, read by the collector. */
 struct tl_wait_record {
     atomic_uint seq;               /* odd while waiting */
-    int depth;                     /* nested begin/end pairs; only the outer one records */
-    atomic_int kind;               /* enum tl_wait_kind */
-    _Atomic uintptr_t addr;
-    struct tl_lock *_Atomic lock;
-    _Atomic uintptr_t pc, cfa;     /* blocking call site */
+    _Atomic uintptr_t what;        /* object address << 4 | enum tl_wait_kind */
+    _Atomic uintptr_t pc;          /* blocking call site */
     atomic_uint stack_req;         /* episode whose stack the collector asked for */
     atomic_uint stack_seq;         /* episode whose stack frames[] holds */
     int nframes;

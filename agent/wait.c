@@ -12,11 +12,13 @@
 #include <libunwind.h>
 
 #include "errors.h"
+#include "lockmap.h"
 
 #define ANSWER_WAIT_NS (200 * 1000000LL) /* how long the collector waits for handlers */
 
 static int stack_signal;                 /* 0: never signal; set once at init */
 static uintptr_t agent_lo, agent_hi;     /* our own text */
+static uintptr_t libc_lo, libc_hi;       /* libc's text: the real call's own frames */
 
 int tl_wait_read(struct tl_thread *t, struct tl_wait_snapshot *out)
 {
@@ -24,13 +26,17 @@ int tl_wait_read(struct tl_thread *t, struct tl_wait_snapshot *out)
     if (!(seq & 1))
         return 0;
     out->seq = seq;
-    out->kind = atomic_load_explicit(&t->wait.kind, memory_order_relaxed);
-    out->addr = atomic_load_explicit(&t->wait.addr, memory_order_relaxed);
-    out->lock = atomic_load_explicit(&t->wait.lock, memory_order_relaxed);
+    uintptr_t what = atomic_load_explicit(&t->wait.what, memory_order_relaxed);
+    out->kind = (int)(what & 15);
+    out->addr = what >> 4;
     out->caller.pc = atomic_load_explicit(&t->wait.pc, memory_order_relaxed);
-    out->caller.cfa = atomic_load_explicit(&t->wait.cfa, memory_order_relaxed);
+    out->caller.cfa = 0;
     atomic_thread_fence(memory_order_acquire);
-    return atomic_load_explicit(&t->wait.seq, memory_order_relaxed) == seq;
+    if (atomic_load_explicit(&t->wait.seq, memory_order_relaxed) != seq)
+        return 0;
+    /* The record is the thread's; the lock's record is looked up here, off the hot path. */
+    out->lock = tl_wait_is_lock(out->kind) ? tl_lockmap_find(out->addr) : NULL;
+    return 1;
 }
 
 int tl_wait_same(struct tl_thread *t, unsigned seq)
@@ -97,14 +103,14 @@ static void on_stack_signal(int sig, siginfo_t *info, void *uctx)
                 all[n++] = (struct tl_frame){ip, sp};
             }
         }
-        /* Innermost first: the real call's libc frames, then our interposer, then the program. */
+        /*
+         * Innermost first: the signal trampoline and the real call's frames in
+         * libc, then our interposer (absent when the program called libc
+         * directly), then the program.
+         */
         int start = 0;
-        while (start < n && !in_agent_text(all[start].pc))
+        while (start < n && all[start].pc >= libc_lo && all[start].pc < libc_hi)
             start++;
-        while (start < n && in_agent_text(all[start].pc))
-            start++;
-        if (start == n)
-            start = 0;
         int k = 0;
         for (int i = start; i < n && k < TL_STACK_MAX; i++)
             if (!in_agent_text(all[i].pc))
@@ -116,10 +122,12 @@ static void on_stack_signal(int sig, siginfo_t *info, void *uctx)
     errno = saved_errno;
 }
 
-int tl_wait_stack_init(int signal, uintptr_t lo, uintptr_t hi)
+int tl_wait_stack_init(int signal, const uintptr_t agent_text[2], const uintptr_t libc_text[2])
 {
-    agent_lo = lo;
-    agent_hi = hi;
+    agent_lo = agent_text[0];
+    agent_hi = agent_text[1];
+    libc_lo = libc_text[0];
+    libc_hi = libc_text[1];
     if (signal <= 0)
         return 0;
     struct sigaction old, sa;
@@ -143,6 +151,11 @@ static int handler_installed(void)
            (cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == on_stack_signal;
 }
 
+static int wait_kind(struct tl_thread *t)
+{
+    return (int)(atomic_load_explicit(&t->wait.what, memory_order_relaxed) & 15);
+}
+
 static int answered(struct tl_thread *t, unsigned seq)
 {
     return atomic_load_explicit(&t->wait.stack_seq, memory_order_acquire) == seq;
@@ -157,8 +170,10 @@ void tl_wait_request_stacks(struct tl_thread **threads, const unsigned *seqs, in
     for (int i = 0; i < n; i++) {
         struct tl_thread *t = threads[i];
         /* sem_wait returns EINTR on any handled signal: never interrupt it. */
-        if (answered(t, seqs[i]) || atomic_load(&t->wait.kind) == TL_WAIT_SEM)
+        if (wait_kind(t) == TL_WAIT_SEM && (seqs[i] & 1))
             continue;
+        /* No answer yet: an episode's seq may equal the last answer's (0 before any wait). */
+        atomic_store_explicit(&t->wait.stack_seq, ~0u, memory_order_relaxed);
         atomic_store_explicit(&t->wait.stack_req, seqs[i], memory_order_release);
         if (tl_wait_same(t, seqs[i]) && syscall(SYS_tgkill, pid, t->tid, stack_signal) == 0)
             asked++;
@@ -167,7 +182,7 @@ void tl_wait_request_stacks(struct tl_thread **threads, const unsigned *seqs, in
         int missing = 0;
         for (int i = 0; i < n; i++)
             missing += tl_wait_same(threads[i], seqs[i]) && !answered(threads[i], seqs[i]) &&
-                       atomic_load(&threads[i]->wait.kind) != TL_WAIT_SEM;
+                       wait_kind(threads[i]) != TL_WAIT_SEM;
         if (!missing)
             break;
         nanosleep(&(struct timespec){0, 1000000}, NULL);
@@ -182,6 +197,6 @@ int tl_wait_stack(struct tl_thread *t, unsigned seq, struct tl_frame *out, int m
         return n;
     }
     out[0].pc = atomic_load_explicit(&t->wait.pc, memory_order_relaxed);
-    out[0].sp = atomic_load_explicit(&t->wait.cfa, memory_order_relaxed);
+    out[0].sp = 0;
     return 1;
 }

@@ -44,28 +44,29 @@ struct tl_wait_snapshot {
 };
 
 /*
- * A wait inside a wait (a program's signal handler locking while its thread
- * blocks) leaves the outer one on record: `depth` keeps the seqlock's parity.
+ * Starts a wait episode; returns 1, or 0 for a wait inside a wait (a
+ * program's signal handler locking while its thread blocks), which leaves the
+ * outer one on record. Pass the result to tl_wait_end(). Four stores, all to
+ * the thread's own record; x86 keeps them in order, the fences keep the
+ * compiler from reordering them.
  */
-static inline void tl_wait_begin(struct tl_thread *t, int kind, const void *addr,
-                                 struct tl_lock *lock, struct tl_caller caller)
+static inline int tl_wait_begin(struct tl_thread *t, int kind, const void *addr,
+                                uintptr_t pc)
 {
-    if (t->wait.depth++ != 0)
-        return;
     unsigned seq = atomic_load_explicit(&t->wait.seq, memory_order_relaxed);
+    if (seq & 1)
+        return 0;
     atomic_store_explicit(&t->wait.seq, seq + 1, memory_order_relaxed);
-    /* Readers must not see the fields before the odd seq: order the stores. */
-    atomic_thread_fence(memory_order_release);
-    atomic_store_explicit(&t->wait.kind, kind, memory_order_relaxed);
-    atomic_store_explicit(&t->wait.addr, (uintptr_t)addr, memory_order_relaxed);
-    atomic_store_explicit(&t->wait.lock, lock, memory_order_relaxed);
-    atomic_store_explicit(&t->wait.pc, caller.pc, memory_order_relaxed);
-    atomic_store_explicit(&t->wait.cfa, caller.cfa, memory_order_release);
+    atomic_thread_fence(memory_order_release); /* readers see the odd seq before the fields */
+    atomic_store_explicit(&t->wait.what, (uintptr_t)addr << 4 | (uintptr_t)kind,
+                          memory_order_relaxed);
+    atomic_store_explicit(&t->wait.pc, pc, memory_order_release);
+    return 1;
 }
 
-static inline void tl_wait_end(struct tl_thread *t)
+static inline void tl_wait_end(struct tl_thread *t, int began)
 {
-    if (--t->wait.depth != 0)
+    if (!began)
         return;
     unsigned seq = atomic_load_explicit(&t->wait.seq, memory_order_relaxed);
     atomic_store_explicit(&t->wait.seq, seq + 1, memory_order_release);
@@ -79,11 +80,12 @@ const char *tl_wait_kind_name(int kind);
 int tl_wait_is_lock(int kind);
 
 /*
- * Installs the stack signal handler (signal 0: never signal); [lo, hi) is the
- * agent's text, left out of stacks. Returns 0, or TL_EINVAL when the program
- * already handles that signal (stacks are then the call site alone).
+ * Installs the stack signal handler (signal 0: never signal). The agent's
+ * text [lo, hi) is left out of stacks, and so are libc frames at the top (the
+ * blocking call's insides). Returns 0, or TL_EINVAL when the program already
+ * handles that signal (stacks are then the call site alone).
  */
-int tl_wait_stack_init(int signal, uintptr_t lo, uintptr_t hi);
+int tl_wait_stack_init(int signal, const uintptr_t agent_text[2], const uintptr_t libc_text[2]);
 /*
  * Collector: asks each of `threads[0..n)` (all waiting, episode `seqs[i]`)
  * for its stack and waits a bounded time for the answers. Afterwards

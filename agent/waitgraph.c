@@ -1,10 +1,15 @@
 /* waitgraph.c - the wait-for graph of blocked threads (see waitgraph.h). */
 #include "waitgraph.h"
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "errors.h"
+#include "lockmap.h"
 
 #define RWLOCK_READER_SHIFT 3 /* PTHREAD_RWLOCK_READER_SHIFT in glibc */
 #define TID_MASK 0x3fffffff   /* a robust or PI mutex's owner word carries flag bits above */
@@ -117,6 +122,56 @@ static void resolve_owners(struct tl_waitgraph *g, struct tl_wg_node *node)
     }
 }
 
+/*
+ * Where the kernel says `t` is blocked: /proc/self/task/TID/syscall reads
+ * "202 0xADDR ..." while it sleeps in futex(ADDR, ...). Returns ADDR, or 0.
+ */
+static uintptr_t futex_address(const struct tl_thread *t)
+{
+    char path[64], buf[128];
+    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)t->tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    char *end;
+    long nr = strtol(buf, &end, 10);
+    if (nr != SYS_futex || *end != ' ')
+        return 0;
+    return (uintptr_t)strtoull(end + 1, NULL, 16);
+}
+
+/*
+ * An uncontended-looking mutex lock records no wait (wrap_pthread_mutex.c),
+ * so a lock's owner can block unrecorded when it lost a race at the last
+ * instant. Owners that block without a record are asked of the kernel: a
+ * futex sleep on a mutex's lock word (offset 0) is a wait on that mutex.
+ */
+static void add_unrecorded_waits(struct tl_waitgraph *g, int count)
+{
+    for (int i = 0; i < g->n && g->n < count; i++) {
+        const struct tl_wg_node *node = &g->nodes[i];
+        struct tl_thread *owner = node->owner;
+        if (!owner || !tl_wait_is_lock(node->wait.kind) || tl_waitgraph_index(g, owner) >= 0 ||
+            !atomic_load(&owner->alive))
+            continue;
+        uintptr_t addr = futex_address(owner);
+        struct tl_lock *l = addr ? tl_lockmap_find(addr) : NULL;
+        if (!l || (l->kind != TL_LOCK_MUTEX && l->kind != TL_LOCK_C11))
+            continue;
+        struct tl_wg_node *added = &g->nodes[g->n++];
+        *added = (struct tl_wg_node){.thread = owner};
+        added->wait = (struct tl_wait_snapshot){
+            .seq = atomic_load(&owner->wait.seq), .addr = addr, .lock = l,
+            .kind = l->kind == TL_LOCK_C11 ? TL_WAIT_C11_MUTEX : TL_WAIT_MUTEX};
+        resolve_owners(g, added);
+    }
+}
+
 int tl_waitgraph_build(struct tl_waitgraph *g)
 {
     g->n = g->nlive = 0;
@@ -138,5 +193,13 @@ int tl_waitgraph_build(struct tl_waitgraph *g)
     qsort(g->live, (size_t)g->nlive, sizeof *g->live, by_tid);
     for (int i = 0; i < g->n; i++)
         resolve_owners(g, &g->nodes[i]);
+    int recorded = g->n;
+    add_unrecorded_waits(g, count);
+    /* Edges into the nodes just added, from the recorded waits that lead to them. */
+    for (int i = 0; i < recorded && g->n > recorded; i++) {
+        g->nodes[i].nout = 0;
+        g->nodes[i].owner = NULL;
+        resolve_owners(g, &g->nodes[i]);
+    }
     return 0;
 }

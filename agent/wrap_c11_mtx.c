@@ -27,23 +27,28 @@ TL_EXPORT void mtx_destroy(mtx_t *m)
 {
     struct tl_thread *self = tl_enter();
     if (self)
-        tl_lockops_before_destroy(self, m, TL_LOCK_C11, TL_CALLER());
+        tl_lockops_before_destroy(self, m, TL_LOCK_C11, &TL_CALLER());
     TL_REAL(mtx_destroy)(m);
     if (self)
         tl_lockops_retire(self, m);
 }
 
 static int lock_blocking(struct tl_thread *self, mtx_t *m, const struct timespec *abstime,
-                         struct tl_caller caller)
+                         const struct tl_caller *caller)
 {
     struct tl_lock *l = tl_lockops_lock(self, m, TL_LOCK_C11);
     struct tl_held *held = tl_lockops_before_block(self, l, m, TL_LOCK_C11, TL_MODE_WRITE, caller);
-    /* mtx_t is a pthread mutex in glibc: its lock word says whether we will wait. */
-    if (*(const volatile int *)&((const pthread_mutex_t *)(const void *)m)->__data.__lock != 0)
+    /*
+     * mtx_t is a pthread mutex in glibc: its lock word says whether we will
+     * wait. Only then is the wait recorded (see wrap_pthread_mutex.c).
+     */
+    int waited = 0;
+    if (*(const volatile int *)&((const pthread_mutex_t *)(const void *)m)->__data.__lock != 0) {
         tl_lockops_contended(self, l);
-    tl_wait_begin(self, TL_WAIT_C11_MUTEX, m, l, caller);
+        waited = tl_wait_begin(self, TL_WAIT_C11_MUTEX, m, caller->pc);
+    }
     int rc = abstime ? TL_REAL(mtx_timedlock)(m, abstime) : TL_REAL(mtx_lock)(m);
-    tl_wait_end(self);
+    tl_wait_end(self, waited);
     if (rc == thrd_success)
         tl_lockops_acquired(self, l, m, TL_MODE_WRITE, TL_ACQ_ORDERED, caller, held);
     return rc;
@@ -54,7 +59,7 @@ TL_EXPORT int mtx_lock(mtx_t *m)
     struct tl_thread *self = tl_enter();
     if (!self)
         return TL_REAL(mtx_lock)(m);
-    return lock_blocking(self, m, NULL, TL_CALLER());
+    return lock_blocking(self, m, NULL, &TL_CALLER());
 }
 
 TL_EXPORT int mtx_timedlock(mtx_t *restrict m, const struct timespec *restrict abstime)
@@ -62,7 +67,7 @@ TL_EXPORT int mtx_timedlock(mtx_t *restrict m, const struct timespec *restrict a
     struct tl_thread *self = tl_enter();
     if (!self)
         return TL_REAL(mtx_timedlock)(m, abstime);
-    return lock_blocking(self, m, abstime, TL_CALLER());
+    return lock_blocking(self, m, abstime, &TL_CALLER());
 }
 
 TL_EXPORT int mtx_trylock(mtx_t *m)
@@ -74,7 +79,7 @@ TL_EXPORT int mtx_trylock(mtx_t *m)
     struct tl_lock *l = tl_lockops_lock(self, m, TL_LOCK_C11);
     int rc = TL_REAL(mtx_trylock)(m);
     if (rc == thrd_success)
-        tl_lockops_acquired(self, l, m, TL_MODE_WRITE, TL_ACQ_TRYLOCK, caller,
+        tl_lockops_acquired(self, l, m, TL_MODE_WRITE, TL_ACQ_TRYLOCK, &caller,
                             tl_lockops_find_held(self, m));
     return rc;
 }
@@ -83,17 +88,17 @@ TL_EXPORT int mtx_unlock(mtx_t *m)
 {
     struct tl_thread *self = tl_enter();
     if (self)
-        tl_lockops_release(self, m, TL_LOCK_C11, TL_CALLER());
+        tl_lockops_release(self, m, TL_LOCK_C11, &TL_CALLER());
     return TL_REAL(mtx_unlock)(m);
 }
 
 static int cnd_wait_common(struct tl_thread *self, cnd_t *c, mtx_t *m,
-                           const struct timespec *abstime, struct tl_caller caller)
+                           const struct timespec *abstime, const struct tl_caller *caller)
 {
     tl_lockops_release(self, m, TL_LOCK_C11, caller);
-    tl_wait_begin(self, TL_WAIT_COND, c, NULL, caller);
+    int waited = tl_wait_begin(self, TL_WAIT_COND, c, caller->pc);
     int rc = abstime ? TL_REAL(cnd_timedwait)(c, m, abstime) : TL_REAL(cnd_wait)(c, m);
-    tl_wait_end(self);
+    tl_wait_end(self, waited);
     if (rc == thrd_success || rc == thrd_timedout) {
         struct tl_lock *l = tl_lockops_lock(self, m, TL_LOCK_C11);
         tl_lockops_acquired(self, l, m, TL_MODE_WRITE, 0, caller, tl_lockops_find_held(self, m));
@@ -106,7 +111,7 @@ TL_EXPORT int cnd_wait(cnd_t *c, mtx_t *m)
     struct tl_thread *self = tl_enter();
     if (!self)
         return TL_REAL(cnd_wait)(c, m);
-    return cnd_wait_common(self, c, m, NULL, TL_CALLER());
+    return cnd_wait_common(self, c, m, NULL, &TL_CALLER());
 }
 
 TL_EXPORT int cnd_timedwait(cnd_t *restrict c, mtx_t *restrict m,
@@ -115,5 +120,5 @@ TL_EXPORT int cnd_timedwait(cnd_t *restrict c, mtx_t *restrict m,
     struct tl_thread *self = tl_enter();
     if (!self)
         return TL_REAL(cnd_timedwait)(c, m, abstime);
-    return cnd_wait_common(self, c, m, abstime, TL_CALLER());
+    return cnd_wait_common(self, c, m, abstime, &TL_CALLER());
 }

@@ -26,17 +26,17 @@ static int reacquired(int rc)
 
 static int cond_wait(struct tl_thread *self, pthread_cond_t *c, pthread_mutex_t *m,
                      enum wait_how how, clockid_t clock, const struct timespec *abstime,
-                     struct tl_caller caller)
+                     const struct tl_caller *caller)
 {
     tl_lockops_release(self, m, TL_LOCK_MUTEX, caller);
     int rc;
-    tl_wait_begin(self, TL_WAIT_COND, c, NULL, caller);
+    int waited = tl_wait_begin(self, TL_WAIT_COND, c, caller->pc);
     switch (how) {
     case WAIT_TIMED: rc = TL_REAL(cond_timedwait)(c, m, abstime); break;
     case WAIT_CLOCK: rc = TL_REAL(cond_clockwait)(c, m, clock, abstime); break;
     default: rc = TL_REAL(cond_wait)(c, m); break;
     }
-    tl_wait_end(self);
+    tl_wait_end(self, waited);
     if (reacquired(rc)) {
         struct tl_lock *l = tl_lockops_lock(self, m, TL_LOCK_MUTEX);
         tl_lockops_acquired(self, l, m, TL_MODE_WRITE, 0, caller, tl_lockops_find_held(self, m));
@@ -49,7 +49,7 @@ TL_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
     struct tl_thread *self = tl_enter();
     if (!self)
         return TL_REAL(cond_wait)(c, m);
-    return cond_wait(self, c, m, WAIT_PLAIN, 0, NULL, TL_CALLER());
+    return cond_wait(self, c, m, WAIT_PLAIN, 0, NULL, &TL_CALLER());
 }
 
 TL_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
@@ -58,7 +58,7 @@ TL_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
     struct tl_thread *self = tl_enter();
     if (!self)
         return TL_REAL(cond_timedwait)(c, m, abstime);
-    return cond_wait(self, c, m, WAIT_TIMED, 0, abstime, TL_CALLER());
+    return cond_wait(self, c, m, WAIT_TIMED, 0, abstime, &TL_CALLER());
 }
 
 TL_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,
@@ -67,5 +67,5 @@ TL_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, cloc
     struct tl_thread *self = tl_enter();
     if (!self)
         return TL_REAL(cond_clockwait)(c, m, clock, abstime);
-    return cond_wait(self, c, m, WAIT_CLOCK, clock, abstime, TL_CALLER());
+    return cond_wait(self, c, m, WAIT_CLOCK, clock, abstime, &TL_CALLER());
 }

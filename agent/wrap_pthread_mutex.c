@@ -6,6 +6,7 @@
  * Contention is read off the mutex word before the real call (a plain load
  * of a line the lock is about to take anyway): glibc's trylock costs twice a
  * lock, so trying first would double the price of every uncontended lock.
+ * Only a contended call records a wait (wait.h).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -23,35 +24,44 @@ static int acquired(int rc)
 }
 
 static int after(struct tl_thread *self, struct tl_lock *l, pthread_mutex_t *m, int rc,
-                 int flags, struct tl_caller caller, struct tl_held *held)
+                 int flags, const struct tl_caller *caller, struct tl_held *held)
 {
     if (acquired(rc))
         tl_lockops_acquired(self, l, m, TL_MODE_WRITE, flags, caller, held);
     return rc;
 }
 
-static void note_contention(struct tl_thread *self, struct tl_lock *l, const pthread_mutex_t *m)
+/*
+ * Whether the call is about to wait: counted as contended and put on the
+ * wait record. An uncontended lock skips the record (four stores on every
+ * lock); the rare lock taken by another thread between this look and the
+ * real call is still seen blocking by the wait-for graph, which asks the
+ * kernel what a lock's owner waits on (waitgraph.c).
+ */
+static int about_to_wait(struct tl_thread *self, struct tl_lock *l, const pthread_mutex_t *m)
 {
-    if (__builtin_expect(*(const volatile int *)&m->__data.__lock != 0, 0))
-        tl_lockops_contended(self, l);
+    if (__builtin_expect(*(const volatile int *)&m->__data.__lock == 0, 1))
+        return 0;
+    tl_lockops_contended(self, l);
+    return 1;
 }
 
 enum block_how { BLOCK_PLAIN, BLOCK_TIMED, BLOCK_CLOCK };
 
 static int lock_blocking(struct tl_thread *self, pthread_mutex_t *m, enum block_how how,
-                         clockid_t clock, const struct timespec *abstime, struct tl_caller caller)
+                         clockid_t clock, const struct timespec *abstime,
+                         const struct tl_caller *caller)
 {
     struct tl_lock *l = tl_lockops_lock(self, m, TL_LOCK_MUTEX);
     struct tl_held *held = tl_lockops_before_block(self, l, m, TL_LOCK_MUTEX, TL_MODE_WRITE, caller);
-    note_contention(self, l, m);
     int rc;
-    tl_wait_begin(self, TL_WAIT_MUTEX, m, l, caller);
+    int waited = about_to_wait(self, l, m) && tl_wait_begin(self, TL_WAIT_MUTEX, m, caller->pc);
     switch (how) {
     case BLOCK_TIMED: rc = TL_REAL(mutex_timedlock)(m, abstime); break;
     case BLOCK_CLOCK: rc = TL_REAL(mutex_clocklock)(m, clock, abstime); break;
     default: rc = TL_REAL(mutex_lock)(m); break;
     }
-    tl_wait_end(self);
+    tl_wait_end(self, waited);
     return after(self, l, m, rc, TL_ACQ_ORDERED, caller, held);
 }
 
@@ -67,7 +77,7 @@ TL_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
 {
     struct tl_thread *self = tl_enter();
     if (self)
-        tl_lockops_before_destroy(self, m, TL_LOCK_MUTEX, TL_CALLER());
+        tl_lockops_before_destroy(self, m, TL_LOCK_MUTEX, &TL_CALLER());
     int rc = TL_REAL(mutex_destroy)(m);
     if (self && rc == 0)
         tl_lockops_retire(self, m);
@@ -79,7 +89,7 @@ TL_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
     struct tl_thread *self = tl_enter();
     if (!self)
         return TL_REAL(mutex_lock)(m);
-    return lock_blocking(self, m, BLOCK_PLAIN, 0, NULL, TL_CALLER());
+    return lock_blocking(self, m, BLOCK_PLAIN, 0, NULL, &TL_CALLER());
 }
 
 TL_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
@@ -89,7 +99,7 @@ TL_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
         return TL_REAL(mutex_trylock)(m);
     struct tl_caller caller = TL_CALLER();
     struct tl_lock *l = tl_lockops_lock(self, m, TL_LOCK_MUTEX);
-    return after(self, l, m, TL_REAL(mutex_trylock)(m), TL_ACQ_TRYLOCK, caller,
+    return after(self, l, m, TL_REAL(mutex_trylock)(m), TL_ACQ_TRYLOCK, &caller,
                  tl_lockops_find_held(self, m));
 }
 
@@ -98,7 +108,7 @@ TL_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec 
     struct tl_thread *self = tl_enter();
     if (!self)
         return TL_REAL(mutex_timedlock)(m, abstime);
-    return lock_blocking(self, m, BLOCK_TIMED, 0, abstime, TL_CALLER());
+    return lock_blocking(self, m, BLOCK_TIMED, 0, abstime, &TL_CALLER());
 }
 
 TL_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
@@ -107,13 +117,13 @@ TL_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
     struct tl_thread *self = tl_enter();
     if (!self)
         return TL_REAL(mutex_clocklock)(m, clock, abstime);
-    return lock_blocking(self, m, BLOCK_CLOCK, clock, abstime, TL_CALLER());
+    return lock_blocking(self, m, BLOCK_CLOCK, clock, abstime, &TL_CALLER());
 }
 
 TL_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
     struct tl_thread *self = tl_enter();
     if (self)
-        tl_lockops_release(self, m, TL_LOCK_MUTEX, TL_CALLER());
+        tl_lockops_release(self, m, TL_LOCK_MUTEX, &TL_CALLER());
     return TL_REAL(mutex_unlock)(m);
 }

@@ -15,7 +15,7 @@
 #include "wait.h"
 
 static int after(struct tl_thread *self, struct tl_lock *l, pthread_rwlock_t *rw, int mode,
-                 int rc, int flags, struct tl_caller caller, struct tl_held *held)
+                 int rc, int flags, const struct tl_caller *caller, struct tl_held *held)
 {
     if (rc == 0)
         tl_lockops_acquired(self, l, rw, mode, flags, caller, held);
@@ -56,20 +56,20 @@ static int real_block(pthread_rwlock_t *rw, int mode, enum block_how how, clocki
 
 static int lock_blocking(struct tl_thread *self, pthread_rwlock_t *rw, int mode,
                          enum block_how how, clockid_t clock, const struct timespec *abstime,
-                         struct tl_caller caller)
+                         const struct tl_caller *caller)
 {
     struct tl_lock *l = tl_lockops_lock(self, rw, TL_LOCK_RWLOCK);
     struct tl_held *held = tl_lockops_before_block(self, l, rw, TL_LOCK_RWLOCK, mode, caller);
     note_contention(self, l, rw, mode);
-    tl_wait_begin(self, mode == TL_MODE_READ ? TL_WAIT_RWLOCK_READ : TL_WAIT_RWLOCK_WRITE, rw, l,
-                  caller);
+    int kind = mode == TL_MODE_READ ? TL_WAIT_RWLOCK_READ : TL_WAIT_RWLOCK_WRITE;
+    int waited = tl_wait_begin(self, kind, rw, caller->pc);
     int rc = real_block(rw, mode, how, clock, abstime);
-    tl_wait_end(self);
+    tl_wait_end(self, waited);
     return after(self, l, rw, mode, rc, TL_ACQ_ORDERED, caller, held);
 }
 
 static int lock_try(struct tl_thread *self, pthread_rwlock_t *rw, int mode,
-                    struct tl_caller caller)
+                    const struct tl_caller *caller)
 {
     struct tl_lock *l = tl_lockops_lock(self, rw, TL_LOCK_RWLOCK);
     int rc = mode == TL_MODE_READ ? TL_REAL(rwlock_tryrdlock)(rw) : TL_REAL(rwlock_trywrlock)(rw);
@@ -88,7 +88,7 @@ TL_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *rw)
 {
     struct tl_thread *self = tl_enter();
     if (self)
-        tl_lockops_before_destroy(self, rw, TL_LOCK_RWLOCK, TL_CALLER());
+        tl_lockops_before_destroy(self, rw, TL_LOCK_RWLOCK, &TL_CALLER());
     int rc = TL_REAL(rwlock_destroy)(rw);
     if (self && rc == 0)
         tl_lockops_retire(self, rw);
@@ -100,7 +100,7 @@ TL_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *rw)
     struct tl_thread *self = tl_enter();
     if (!self)
         return TL_REAL(rwlock_rdlock)(rw);
-    return lock_blocking(self, rw, TL_MODE_READ, BLOCK_PLAIN, 0, NULL, TL_CALLER());
+    return lock_blocking(self, rw, TL_MODE_READ, BLOCK_PLAIN, 0, NULL, &TL_CALLER());
 }
 
 TL_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *rw)
@@ -108,7 +108,7 @@ TL_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *rw)
     struct tl_thread *self = tl_enter();
     if (!self)
         return TL_REAL(rwlock_tryrdlock)(rw);
-    return lock_try(self, rw, TL_MODE_READ, TL_CALLER());
+    return lock_try(self, rw, TL_MODE_READ, &TL_CALLER());
 }
 
 TL_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *rw, const struct timespec *abstime)
@@ -116,7 +116,7 @@ TL_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *rw, const struct time
     struct tl_thread *self = tl_enter();
     if (!self)
         return TL_REAL(rwlock_timedrdlock)(rw, abstime);
-    return lock_blocking(self, rw, TL_MODE_READ, BLOCK_TIMED, 0, abstime, TL_CALLER());
+    return lock_blocking(self, rw, TL_MODE_READ, BLOCK_TIMED, 0, abstime, &TL_CALLER());
 }
 
 TL_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t *rw, clockid_t clock,
@@ -126,7 +126,7 @@ TL_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t *rw, clockid_t clock,
     if (!self)
         return TL_REAL(rwlock_clockrdlock)(rw, clock, abstime);
     return lock_blocking(self, rw, TL_MODE_READ, BLOCK_CLOCK, clock, abstime,
-                         TL_CALLER());
+                         &TL_CALLER());
 }
 
 TL_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *rw)
@@ -134,7 +134,7 @@ TL_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *rw)
     struct tl_thread *self = tl_enter();
     if (!self)
         return TL_REAL(rwlock_wrlock)(rw);
-    return lock_blocking(self, rw, TL_MODE_WRITE, BLOCK_PLAIN, 0, NULL, TL_CALLER());
+    return lock_blocking(self, rw, TL_MODE_WRITE, BLOCK_PLAIN, 0, NULL, &TL_CALLER());
 }
 
 TL_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *rw)
@@ -142,7 +142,7 @@ TL_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *rw)
     struct tl_thread *self = tl_enter();
     if (!self)
         return TL_REAL(rwlock_trywrlock)(rw);
-    return lock_try(self, rw, TL_MODE_WRITE, TL_CALLER());
+    return lock_try(self, rw, TL_MODE_WRITE, &TL_CALLER());
 }
 
 TL_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *rw, const struct timespec *abstime)
@@ -150,7 +150,7 @@ TL_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *rw, const struct time
     struct tl_thread *self = tl_enter();
     if (!self)
         return TL_REAL(rwlock_timedwrlock)(rw, abstime);
-    return lock_blocking(self, rw, TL_MODE_WRITE, BLOCK_TIMED, 0, abstime, TL_CALLER());
+    return lock_blocking(self, rw, TL_MODE_WRITE, BLOCK_TIMED, 0, abstime, &TL_CALLER());
 }
 
 TL_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *rw, clockid_t clock,
@@ -160,13 +160,13 @@ TL_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *rw, clockid_t clock,
     if (!self)
         return TL_REAL(rwlock_clockwrlock)(rw, clock, abstime);
     return lock_blocking(self, rw, TL_MODE_WRITE, BLOCK_CLOCK, clock, abstime,
-                         TL_CALLER());
+                         &TL_CALLER());
 }
 
 TL_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *rw)
 {
     struct tl_thread *self = tl_enter();
     if (self)
-        tl_lockops_release(self, rw, TL_LOCK_RWLOCK, TL_CALLER());
+        tl_lockops_release(self, rw, TL_LOCK_RWLOCK, &TL_CALLER());
     return TL_REAL(rwlock_unlock)(rw);
 }

@@ -24,7 +24,7 @@ TL_EXPORT int pthread_spin_destroy(pthread_spinlock_t *s)
 {
     struct tl_thread *self = tl_enter();
     if (self)
-        tl_lockops_before_destroy(self, (const void *)s, TL_LOCK_SPIN, TL_CALLER());
+        tl_lockops_before_destroy(self, (const void *)s, TL_LOCK_SPIN, &TL_CALLER());
     int rc = TL_REAL(spin_destroy)(s);
     if (self && rc == 0)
         tl_lockops_retire(self, (const void *)s);
@@ -39,16 +39,16 @@ TL_EXPORT int pthread_spin_lock(pthread_spinlock_t *s)
     struct tl_caller caller = TL_CALLER();
     struct tl_lock *l = tl_lockops_lock(self, (const void *)s, TL_LOCK_SPIN);
     struct tl_held *held =
-        tl_lockops_before_block(self, l, (const void *)s, TL_LOCK_SPIN, TL_MODE_WRITE, caller);
+        tl_lockops_before_block(self, l, (const void *)s, TL_LOCK_SPIN, TL_MODE_WRITE, &caller);
     int rc = TL_REAL(spin_trylock)(s);
     if (rc == EBUSY) {
         tl_lockops_contended(self, l);
-        tl_wait_begin(self, TL_WAIT_SPIN, (const void *)s, l, caller);
+        int waited = tl_wait_begin(self, TL_WAIT_SPIN, (const void *)s, caller.pc);
         rc = TL_REAL(spin_lock)(s);
-        tl_wait_end(self);
+        tl_wait_end(self, waited);
     }
     if (rc == 0)
-        tl_lockops_acquired(self, l, (const void *)s, TL_MODE_WRITE, TL_ACQ_ORDERED, caller,
+        tl_lockops_acquired(self, l, (const void *)s, TL_MODE_WRITE, TL_ACQ_ORDERED, &caller,
                             held);
     return rc;
 }
@@ -62,7 +62,7 @@ TL_EXPORT int pthread_spin_trylock(pthread_spinlock_t *s)
     struct tl_lock *l = tl_lockops_lock(self, (const void *)s, TL_LOCK_SPIN);
     int rc = TL_REAL(spin_trylock)(s);
     if (rc == 0)
-        tl_lockops_acquired(self, l, (const void *)s, TL_MODE_WRITE, TL_ACQ_TRYLOCK, caller,
+        tl_lockops_acquired(self, l, (const void *)s, TL_MODE_WRITE, TL_ACQ_TRYLOCK, &caller,
                             tl_lockops_find_held(self, (const void *)s));
     return rc;
 }
@@ -71,6 +71,6 @@ TL_EXPORT int pthread_spin_unlock(pthread_spinlock_t *s)
 {
     struct tl_thread *self = tl_enter();
     if (self)
-        tl_lockops_release(self, (const void *)s, TL_LOCK_SPIN, TL_CALLER());
+        tl_lockops_release(self, (const void *)s, TL_LOCK_SPIN, &TL_CALLER());
     return TL_REAL(spin_unlock)(s);
 }

@@ -162,11 +162,10 @@ static void note_joined(struct tl_thread *self, pthread_t thread)
 TL_EXPORT int pthread_join(pthread_t thread, void **ret)
 {
     struct tl_thread *self = tl_enter();
-    if (self)
-        tl_wait_begin(self, TL_WAIT_JOIN, (const void *)thread, NULL, TL_CALLER());
+    int waited = self ? tl_wait_begin(self, TL_WAIT_JOIN, (const void *)thread, TL_CALLER_PC()) : 0;
     int rc = TL_REAL(pthread_join)(thread, ret);
-    if (self)
-        tl_wait_end(self);
+    if (waited)
+        tl_wait_end(self, waited);
     if (self && rc == 0)
         note_joined(self, thread);
     return rc;
@@ -184,11 +183,10 @@ TL_EXPORT int pthread_tryjoin_np(pthread_t thread, void **ret)
 TL_EXPORT int pthread_timedjoin_np(pthread_t thread, void **ret, const struct timespec *abstime)
 {
     struct tl_thread *self = tl_enter();
-    if (self)
-        tl_wait_begin(self, TL_WAIT_JOIN, (const void *)thread, NULL, TL_CALLER());
+    int waited = self ? tl_wait_begin(self, TL_WAIT_JOIN, (const void *)thread, TL_CALLER_PC()) : 0;
     int rc = TL_REAL(pthread_timedjoin_np)(thread, ret, abstime);
-    if (self)
-        tl_wait_end(self);
+    if (waited)
+        tl_wait_end(self, waited);
     if (self && rc == 0)
         note_joined(self, thread);
     return rc;
@@ -197,11 +195,10 @@ TL_EXPORT int pthread_timedjoin_np(pthread_t thread, void **ret, const struct ti
 TL_EXPORT int thrd_join(thrd_t thr, int *res)
 {
     struct tl_thread *self = tl_enter();
-    if (self)
-        tl_wait_begin(self, TL_WAIT_JOIN, (const void *)thr, NULL, TL_CALLER());
+    int waited = self ? tl_wait_begin(self, TL_WAIT_JOIN, (const void *)thr, TL_CALLER_PC()) : 0;
     int rc = TL_REAL(thrd_join)(thr, res);
-    if (self)
-        tl_wait_end(self);
+    if (waited)
+        tl_wait_end(self, waited);
     if (self && rc == thrd_success)
         note_joined(self, (pthread_t)thr);
     return rc;

@@ -19,9 +19,9 @@ TL_EXPORT int sem_wait(sem_t *sem)
     struct tl_thread *self = tl_enter();
     if (!self)
         return TL_REAL(sem_wait)(sem);
-    tl_wait_begin(self, TL_WAIT_SEM, sem, NULL, TL_CALLER());
+    int waited = tl_wait_begin(self, TL_WAIT_SEM, sem, TL_CALLER_PC());
     int rc = TL_REAL(sem_wait)(sem);
-    tl_wait_end(self);
+    tl_wait_end(self, waited);
     return rc;
 }
 
@@ -30,9 +30,9 @@ TL_EXPORT int sem_timedwait(sem_t *restrict sem, const struct timespec *restrict
     struct tl_thread *self = tl_enter();
     if (!self)
         return TL_REAL(sem_timedwait)(sem, abstime);
-    tl_wait_begin(self, TL_WAIT_SEM, sem, NULL, TL_CALLER());
+    int waited = tl_wait_begin(self, TL_WAIT_SEM, sem, TL_CALLER_PC());
     int rc = TL_REAL(sem_timedwait)(sem, abstime);
-    tl_wait_end(self);
+    tl_wait_end(self, waited);
     return rc;
 }
 
@@ -42,9 +42,9 @@ TL_EXPORT int sem_clockwait(sem_t *restrict sem, clockid_t clock,
     struct tl_thread *self = tl_enter();
     if (!self)
         return TL_REAL(sem_clockwait)(sem, clock, abstime);
-    tl_wait_begin(self, TL_WAIT_SEM, sem, NULL, TL_CALLER());
+    int waited = tl_wait_begin(self, TL_WAIT_SEM, sem, TL_CALLER_PC());
     int rc = TL_REAL(sem_clockwait)(sem, clock, abstime);
-    tl_wait_end(self);
+    tl_wait_end(self, waited);
     return rc;
 }
 
@@ -53,8 +53,8 @@ TL_EXPORT int pthread_barrier_wait(pthread_barrier_t *barrier)
     struct tl_thread *self = tl_enter();
     if (!self)
         return TL_REAL(barrier_wait)(barrier);
-    tl_wait_begin(self, TL_WAIT_BARRIER, barrier, NULL, TL_CALLER());
+    int waited = tl_wait_begin(self, TL_WAIT_BARRIER, barrier, TL_CALLER_PC());
     int rc = TL_REAL(barrier_wait)(barrier);
-    tl_wait_end(self);
+    tl_wait_end(self, waited);
     return rc;
 }

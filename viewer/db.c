@@ -134,6 +134,11 @@ static int check_schema(struct tl_db *db)
         return set_error(db, -EPROTO,
                          "%s: schema version %lld is newer than this threadlens-top reads (%d); "
                          "upgrade threadlens-top", db->path, version, TL_SCHEMA_VERSION);
+    if (version >= 1 && version < TL_SCHEMA_VERSION)
+        return set_error(db, -EPROTO,
+                         "%s: schema version %lld is older than this threadlens-top reads (%d); "
+                         "read it with the threadlens-top of the release that wrote it",
+                         db->path, version, TL_SCHEMA_VERSION);
     if (version != TL_SCHEMA_VERSION)
         return set_error(db, -EPROTO, "%s: unsupported schema version %lld (expected %d)",
                          db->path, version, TL_SCHEMA_VERSION);

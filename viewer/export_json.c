@@ -1,10 +1,12 @@
 /*
  * export_json.c - the --json document:
  *   {"version", "processes": [...], "findings": [{"id", "pid", "kind",
- *    "severity", "summary", "threads", "locks", "edges", "stacks"}],
- *    "summary": {"findings", "error", "warning", "info"}}
+ *    "severity", "summary", "resolved_ns", "threads", "locks", "edges",
+ *    "stacks", "items"}], "summary": {"findings", "error", "warning", "info"}}
  * Integers that are NULL in the database are null; addresses and offsets are
- * "0x..." strings, since JSON numbers cannot hold every 64-bit value.
+ * "0x..." strings, since JSON numbers cannot hold every 64-bit value. "items"
+ * are the finding_item rows in seq order; their "edge" and "stack" are
+ * indexes into the finding's "edges" and "stacks", not database ids.
  */
 #include "export_json.h"
 
@@ -56,6 +58,7 @@ static void put_threads(struct tl_json *j, const struct tl_vec *threads)
         key_int(j, "id", t->id);
         key_int(j, "tid", t->tid);
         key_str(j, "name", t->name);
+        key_str(j, "detail", t->detail);
         tl_json_end_object(j);
     }
     tl_json_end_array(j);
@@ -131,6 +134,25 @@ static void put_stacks(struct tl_json *j, const struct tl_vec *stacks)
     tl_json_end_array(j);
 }
 
+static void put_items(struct tl_json *j, const struct tl_vec *items)
+{
+    tl_json_key(j, "items");
+    tl_json_begin_array(j, false);
+    for (size_t i = 0; i < items->len; i++) {
+        const struct tl_fitem *it = tl_vec_at(items, i);
+
+        tl_json_begin_object(j, true);
+        key_str(j, "role", it->role);
+        key_int(j, "thread", it->thread);
+        key_int(j, "lock", it->lock);
+        key_int(j, "edge", it->edge);
+        key_int(j, "stack", it->stack);
+        key_str(j, "detail", it->detail);
+        tl_json_end_object(j);
+    }
+    tl_json_end_array(j);
+}
+
 static void put_finding(struct tl_json *j, const struct tl_finding *f)
 {
     tl_json_begin_object(j, false);
@@ -139,10 +161,12 @@ static void put_finding(struct tl_json *j, const struct tl_finding *f)
     key_str(j, "kind", f->kind);
     key_str(j, "severity", f->severity);
     key_str(j, "summary", f->summary);
+    key_int(j, "resolved_ns", f->resolved_ns);
     put_threads(j, &f->threads);
     put_locks(j, &f->locks);
     put_edges(j, &f->edges);
     put_stacks(j, &f->stacks);
+    put_items(j, &f->items);
     tl_json_end_object(j);
 }
 

@@ -7,7 +7,12 @@
  * to the finding the first time it is seen, so "first-reference order" holds:
  * an edge item adds its thread, then its from and to locks (cycle order), then
  * its held and acquired stacks. References to rows that do not exist (a NULL
- * stack, an edge id with no lock_edge row) are skipped rather than invented.
+ * stack, an edge id with no lock_edge row) are skipped rather than invented;
+ * the raw item then says so with a NULL edge or stack index.
+ *
+ * A thread's detail comes from its first own `thread` item. A `joins` item
+ * names the thread being joined, but describes the joiner's wait, so it does
+ * not count for the thread it names.
  */
 #include "load.h"
 
@@ -23,7 +28,8 @@ enum query { Q_PROCS, Q_FINDINGS, Q_ITEMS, Q_EDGE, Q_THREAD, Q_LOCK, Q_FRAMES, Q
 
 static const char *const query_sql[Q_COUNT] = {
     [Q_PROCS] = "SELECT pid, ppid, exe, end_ns, exit_status, end_reason FROM process ORDER BY id",
-    [Q_FINDINGS] = "SELECT f.id, f.proc, p.pid, f.kind, f.severity, f.summary"
+    [Q_FINDINGS] = "SELECT f.id, f.proc, p.pid, f.kind, f.severity, f.summary, f.t_ns,"
+                   " f.resolved_ns"
                    " FROM finding f LEFT JOIN process p ON p.id = f.proc"
                    " ORDER BY CASE f.severity WHEN '" TL_SEV_ERROR "' THEN 0"
                    " WHEN '" TL_SEV_WARNING "' THEN 1 WHEN '" TL_SEV_INFO "' THEN 2"
@@ -175,22 +181,73 @@ static int add_edge(struct loader *l, struct tl_finding *f, int64_t id, int64_t 
     return rc;
 }
 
-/* Handles one finding_item row (the current row of st). Returns 0 or -EIO. */
+static bool is(const char *s, const char *want)
+{
+    return s && strcmp(s, want) == 0;
+}
+
+/* Whether item `it` is a thread's own `thread` item (not a `joins` reference). */
+static bool own_thread_item(const struct tl_fitem *it)
+{
+    return is(it->role, "thread") && it->thread != TL_NULL && !is(it->detail, "joins");
+}
+
+/*
+ * Gives the thread of `it` the item's detail when `it` is the first own
+ * thread item naming it. `it` is the last of f->items.
+ */
+static void set_thread_detail(struct tl_finding *f, const struct tl_fitem *it)
+{
+    struct tl_fthread *t;
+
+    if (!own_thread_item(it))
+        return;
+    for (size_t i = 0; i + 1 < f->items.len; i++) {
+        const struct tl_fitem *prev = tl_vec_at(&f->items, i);
+
+        if (own_thread_item(prev) && prev->thread == it->thread)
+            return;
+    }
+    t = (struct tl_fthread *)tl_load_thread(f, it->thread);
+    if (t && it->detail)
+        t->detail = tl_xstrdup(it->detail);
+}
+
+/*
+ * Handles one finding_item row (the current row of st): keeps it raw in
+ * f->items and adds what it references. Returns 0 or -EIO.
+ */
 static int add_item(struct loader *l, struct tl_finding *f, sqlite3_stmt *st)
 {
-    const char *role = (const char *)sqlite3_column_text(st, 0);
-    const char *detail = (const char *)sqlite3_column_text(st, 5);
-    int64_t thread = col_int(st, 1), lock = col_int(st, 2);
+    struct tl_fitem *it = tl_vec_push(&f->items);
+    size_t n_edges = f->edges.len, n_stacks = f->stacks.len;
     int64_t edge = col_int(st, 3), stack = col_int(st, 4);
+    int rc;
 
-    if (role && strcmp(role, "edge") == 0)
-        return add_edge(l, f, edge, thread);
-    ref_thread(f, thread);
-    ref_lock(f, lock);
-    if (role && strcmp(role, "stack") == 0)
-        return add_stack(l, f, stack, detail ? detail : "stack", thread, lock,
-                         edge == TL_NULL ? TL_NULL : edge_index(f, edge));
-    return 0;
+    it->role = col_str(st, 0);
+    it->thread = col_int(st, 1);
+    it->lock = col_int(st, 2);
+    it->detail = col_str(st, 5);
+    it->edge = TL_NULL;
+    it->stack = TL_NULL;
+    if (is(it->role, "edge")) {
+        rc = add_edge(l, f, edge, it->thread);
+        if (f->edges.len > n_edges)
+            it->edge = (int64_t)n_edges;
+        return rc;
+    }
+    ref_thread(f, it->thread);
+    ref_lock(f, it->lock);
+    set_thread_detail(f, it);
+    if (edge != TL_NULL)
+        it->edge = edge_index(f, edge);
+    if (!is(it->role, "stack"))
+        return 0;
+    rc = add_stack(l, f, stack, it->detail ? it->detail : "stack", it->thread, it->lock,
+                   it->edge);
+    if (f->stacks.len > n_stacks)
+        it->stack = (int64_t)n_stacks;
+    return rc;
 }
 
 /* Fills in tid and name of the finding's threads, kind/addr/name of its locks. */
@@ -259,10 +316,13 @@ static int load_findings(struct loader *l, struct tl_run *run)
         f->kind = col_str(st, 3);
         f->severity = col_str(st, 4);
         f->summary = col_str(st, 5);
+        f->t_ns = col_int(st, 6);
+        f->resolved_ns = col_int(st, 7);
         tl_vec_init(&f->threads, sizeof(struct tl_fthread));
         tl_vec_init(&f->locks, sizeof(struct tl_flock));
         tl_vec_init(&f->edges, sizeof(struct tl_fedge));
         tl_vec_init(&f->stacks, sizeof(struct tl_stack));
+        tl_vec_init(&f->items, sizeof(struct tl_fitem));
         count_severity(run, f->severity);
     }
     for (size_t i = 0; i < run->findings.len && rc == 0; i++)
@@ -330,8 +390,18 @@ int tl_load_run(struct tl_db *db, struct tl_run *run)
 
 static void free_finding(struct tl_finding *f)
 {
-    for (size_t i = 0; i < f->threads.len; i++)
-        free(((struct tl_fthread *)tl_vec_at(&f->threads, i))->name);
+    for (size_t i = 0; i < f->threads.len; i++) {
+        struct tl_fthread *t = tl_vec_at(&f->threads, i);
+
+        free(t->name);
+        free(t->detail);
+    }
+    for (size_t i = 0; i < f->items.len; i++) {
+        struct tl_fitem *it = tl_vec_at(&f->items, i);
+
+        free(it->role);
+        free(it->detail);
+    }
     for (size_t i = 0; i < f->locks.len; i++) {
         struct tl_flock *k = tl_vec_at(&f->locks, i);
 
@@ -356,6 +426,7 @@ static void free_finding(struct tl_finding *f)
     tl_vec_free(&f->locks);
     tl_vec_free(&f->edges);
     tl_vec_free(&f->stacks);
+    tl_vec_free(&f->items);
     free(f->kind);
     free(f->severity);
     free(f->summary);

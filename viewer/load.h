@@ -2,6 +2,8 @@
  * load.h - typed loaders: read a whole run (processes, and every finding with
  * its threads, locks, edges and stacks resolved from finding_item rows, as
  * the README's schema section relates them) into plain structs, in one read transaction.
+ * Each finding also keeps its raw items, so writers that group evidence by
+ * thread (deadlock, blocked-thread, thread-leak) see the order the agent wrote.
  * The report and JSON writers only read these structs, never the database.
  *
  * Integer fields that may be SQL NULL hold TL_NULL. Strings are malloc'ed and
@@ -34,9 +36,10 @@ struct tl_stack {
 };
 
 struct tl_fthread {
-    int64_t id;  /* thread.id, per process: main is 1 */
-    int64_t tid; /* kernel tid, or TL_NULL when the row is missing */
-    char *name;  /* thread name, NULL when unnamed */
+    int64_t id;   /* thread.id, per process: main is 1 */
+    int64_t tid;  /* kernel tid, or TL_NULL when the row is missing */
+    char *name;   /* thread name, NULL when unnamed */
+    char *detail; /* detail of its first own `thread` item ("zombie", "mutex"), or NULL */
 };
 
 struct tl_flock {
@@ -56,6 +59,16 @@ struct tl_fedge {
     char *modes;       /* "W->W" etc., comma-separated; may be NULL */
 };
 
+/* One finding_item row as stored, with its edge and stack turned into indexes. */
+struct tl_fitem {
+    char *role;     /* "edge", "thread", "lock", "stack", ... */
+    int64_t thread; /* thread.id as stored, or TL_NULL */
+    int64_t lock;   /* lock.id as stored, or TL_NULL */
+    int64_t edge;   /* index into the finding's edges, or TL_NULL (none, or row missing) */
+    int64_t stack;  /* index into the finding's stacks, or TL_NULL (none) */
+    char *detail;   /* "waits", "holds", "blocked", "zombie", ...; may be NULL */
+};
+
 struct tl_finding {
     int64_t id;           /* finding.id */
     int64_t proc;         /* process.id (not the pid) */
@@ -63,10 +76,13 @@ struct tl_finding {
     char *kind;           /* a TL_KIND_* string */
     char *severity;       /* TL_SEV_ERROR, TL_SEV_WARNING or TL_SEV_INFO */
     char *summary;        /* one line */
+    int64_t t_ns;         /* when it was found, or TL_NULL */
+    int64_t resolved_ns;  /* when it stopped being true, TL_NULL while it holds */
     struct tl_vec threads; /* struct tl_fthread, in first-reference order */
     struct tl_vec locks;   /* struct tl_flock, in first-reference order */
     struct tl_vec edges;   /* struct tl_fedge, in item (cycle) order */
     struct tl_vec stacks;  /* struct tl_stack, in item order */
+    struct tl_vec items;   /* struct tl_fitem, in seq order */
 };
 
 struct tl_process {

@@ -1,7 +1,10 @@
 /*
- * report.c - the --report text. Sections: process lines, findings (edge
- * findings as a cycle plus one block per edge, others as threads, locks and
- * stacks), totals. Frames print as "#N function module-basename+0xOFFSET".
+ * report.c - the --report text. Sections: process lines, findings, totals.
+ * A finding prints in one of three shapes: edge findings as a cycle plus one
+ * block per edge; thread-grouped findings (deadlock, blocked-thread,
+ * thread-leak) as one block per thread with the items that follow its
+ * `thread` item; others as threads, locks and stacks. Frames print as
+ * "#N function module-basename+0xOFFSET".
  */
 #include "report.h"
 
@@ -10,7 +13,11 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "schema.h"
+
 #define RULE "=================="
+#define TOP "    "  /* indent of frames under a finding-level heading */
+#define NEST "      " /* indent of frames under a heading inside a thread block */
 
 struct ctx {
     FILE *out;                    /* destination */
@@ -68,18 +75,24 @@ static void put_lock(const struct ctx *c, int64_t id, bool capital)
         fprintf(c->out, "#%" PRId64, id);
 }
 
-static void put_frames(struct ctx *c, const struct tl_stack *s)
+static bool is(const char *s, const char *want)
+{
+    return s && strcmp(s, want) == 0;
+}
+
+/* Writes the frames of s, each line starting with indent. */
+static void put_frames(struct ctx *c, const struct tl_stack *s, const char *indent)
 {
     if (!c->first)
         c->first = s;
     if (!s || s->frames.len == 0) {
-        fputs("    (no stack recorded)\n", c->out);
+        fprintf(c->out, "%s(no stack recorded)\n", indent);
         return;
     }
     for (size_t i = 0; i < s->frames.len; i++) {
         const struct tl_frame *fr = tl_vec_at(&s->frames, i);
 
-        fprintf(c->out, "    #%zu ", i);
+        fprintf(c->out, "%s#%zu ", indent, i);
         put_text(c->out, fr->function, "??");
         fputc(' ', c->out);
         put_text(c->out, basename_of(fr->module), "??");
@@ -132,7 +145,7 @@ static void put_edge(struct ctx *c, size_t idx)
     fputs(" while holding ", c->out);
     put_lock(c, e->from, false);
     fputs(":\n", c->out);
-    put_frames(c, edge_stack(c->f, idx, "acquired"));
+    put_frames(c, edge_stack(c->f, idx, "acquired"), TOP);
     fputs("  ", c->out);
     put_lock(c, e->from, true);
     fputs(" was acquired", c->out);
@@ -141,7 +154,19 @@ static void put_edge(struct ctx *c, size_t idx)
         put_thread(c, e->thread, false);
     }
     fputs(" at:\n", c->out);
-    put_frames(c, edge_stack(c->f, idx, "held"));
+    put_frames(c, edge_stack(c->f, idx, "held"), TOP);
+}
+
+/* "Mutex lock_a (0x55d0c0ffee00)": the address only when a name hides it. */
+static void put_lock_line(const struct ctx *c, int64_t id, const char *indent)
+{
+    const struct tl_flock *k = tl_load_lock(c->f, id);
+
+    fputs(indent, c->out);
+    put_lock(c, id, true);
+    if (k && k->name && k->addr != TL_NULL)
+        fprintf(c->out, " (0x%" PRIx64 ")", (uint64_t)k->addr);
+    fputc('\n', c->out);
 }
 
 static void put_members(struct ctx *c)
@@ -153,15 +178,8 @@ static void put_members(struct ctx *c)
         put_thread(c, t->id, true);
         fputc('\n', c->out);
     }
-    for (size_t i = 0; i < c->f->locks.len; i++) {
-        const struct tl_flock *k = tl_vec_at(&c->f->locks, i);
-
-        fputs("  ", c->out);
-        put_lock(c, k->id, true);
-        if (k->name && k->addr != TL_NULL)
-            fprintf(c->out, " (0x%" PRIx64 ")", (uint64_t)k->addr);
-        fputc('\n', c->out);
-    }
+    for (size_t i = 0; i < c->f->locks.len; i++)
+        put_lock_line(c, ((const struct tl_flock *)tl_vec_at(&c->f->locks, i))->id, "  ");
 }
 
 static void put_heading(const struct ctx *c, const struct tl_stack *s)
@@ -210,8 +228,255 @@ static void put_other_stacks(struct ctx *c)
                                    strcmp(s->role, "acquired") == 0))
             continue;
         put_heading(c, s);
-        put_frames(c, s);
+        put_frames(c, s, TOP);
     }
+}
+
+/*
+ * Thread-grouped findings. Their items come as blocks: a thread's own
+ * `thread` item, then the locks, joins and stacks about that thread, until
+ * the next thread's item. Items before the first block (thread-leak's
+ * creation stack) belong to the whole finding.
+ */
+
+static const struct tl_fitem *item(const struct ctx *c, size_t i)
+{
+    return tl_vec_at(&c->f->items, i);
+}
+
+/* Whether it opens a thread block: a `thread` item that is not a `joins` reference. */
+static bool starts_block(const struct tl_fitem *it)
+{
+    return is(it->role, "thread") && it->thread != TL_NULL && !is(it->detail, "joins");
+}
+
+/* Returns the index of the first item after the block that starts at i. */
+static size_t block_end(const struct ctx *c, size_t i)
+{
+    for (i++; i < c->f->items.len; i++) {
+        if (starts_block(item(c, i)))
+            break;
+    }
+    return i;
+}
+
+/* Whether f's items are blocks per thread, and it has at least one block. */
+static bool thread_grouped(const struct tl_finding *f)
+{
+    if (!is(f->kind, TL_KIND_DEADLOCK) && !is(f->kind, TL_KIND_BLOCKED) &&
+        !is(f->kind, TL_KIND_THREAD_LEAK))
+        return false;
+    for (size_t i = 0; i < f->items.len; i++) {
+        if (starts_block(tl_vec_at(&f->items, i)))
+            return true;
+    }
+    return false;
+}
+
+static const struct tl_stack *item_stack(const struct ctx *c, const struct tl_fitem *it)
+{
+    if (!is(it->role, "stack") || it->stack == TL_NULL)
+        return NULL;
+    return tl_vec_at(&c->f->stacks, (size_t)it->stack);
+}
+
+/* "Blocked at:", "Mutex lock_a acquired at:", ... after indent. */
+static void put_item_heading(const struct ctx *c, const struct tl_stack *s, const char *indent)
+{
+    fputs(indent, c->out);
+    if (is(s->role, "acquired") && s->lock != TL_NULL) {
+        put_lock(c, s->lock, true);
+        fputs(" acquired at:\n", c->out);
+    } else if (is(s->role, "blocked")) {
+        fputs("Blocked at:\n", c->out);
+    } else if (is(s->role, "created")) {
+        fputs("Created at:\n", c->out);
+    } else if (is(s->role, "site")) {
+        fputs("Site:\n", c->out);
+    } else if (is(s->role, "acquired")) {
+        fputs("Lock acquired at:\n", c->out);
+    } else {
+        fputs("Stack (", c->out);
+        put_text(c->out, s->role, "");
+        fputs("):\n", c->out);
+    }
+}
+
+/* What a blocked thread waits in, from its thread item's detail, when no item names it. */
+static const char *wait_phrase(const char *detail)
+{
+    static const char *const phrases[][2] = {
+        {"mutex", "waits for a mutex"},
+        {"rwlock", "waits for an rwlock"},
+        {"cond", "waits on a condition variable"},
+        {"sem", "waits on a semaphore"},
+        {"barrier", "waits at a barrier"},
+        {"join", "waits in pthread_join"},
+    };
+
+    for (size_t i = 0; i < sizeof(phrases) / sizeof(phrases[0]); i++) {
+        if (is(detail, phrases[i][0]))
+            return phrases[i][1];
+    }
+    return NULL;
+}
+
+/* Whether the item prints inside a deadlock or blocked-thread block (not in its header). */
+static bool in_wait_body(const struct ctx *c, const struct tl_fitem *it)
+{
+    if (is(it->role, "lock"))
+        return it->lock != TL_NULL && !is(it->detail, "holds") && !is(it->detail, "waits");
+    return item_stack(c, it) != NULL;
+}
+
+/*
+ * "  Thread T2 (tid 5002, "w") holds mutex lock_a and waits for mutex lock_b:"
+ * for the block [first, end) of a deadlock or blocked-thread finding.
+ */
+static void put_wait_header(const struct ctx *c, size_t first, size_t end)
+{
+    const struct tl_fitem *t = item(c, first);
+    bool holds = false, waits = false, body = false;
+
+    fputs("\n  Thread ", c->out);
+    put_thread(c, t->thread, true);
+    for (size_t i = first + 1; i < end; i++) {
+        const struct tl_fitem *it = item(c, i);
+
+        if (is(it->role, "lock") && is(it->detail, "holds") && it->lock != TL_NULL) {
+            fputs(holds ? ", " : " holds ", c->out);
+            put_lock(c, it->lock, false);
+            holds = true;
+        }
+        body = body || in_wait_body(c, it);
+    }
+    for (size_t i = first + 1; i < end; i++) {
+        const struct tl_fitem *it = item(c, i);
+        bool lock = is(it->role, "lock") && is(it->detail, "waits") && it->lock != TL_NULL;
+        bool join = is(it->role, "thread") && is(it->detail, "joins") && it->thread != TL_NULL;
+
+        if (!lock && !join)
+            continue;
+        fputs(holds || waits ? " and " : " ", c->out);
+        if (lock) {
+            fputs("waits for ", c->out);
+            put_lock(c, it->lock, false);
+        } else {
+            fputs("waits to join ", c->out);
+            put_thread(c, it->thread, false);
+        }
+        waits = true;
+    }
+    if (!waits && t->detail) {
+        const char *phrase = wait_phrase(t->detail);
+
+        fputs(holds ? " and " : " ", c->out);
+        if (phrase) {
+            fputs(phrase, c->out);
+        } else {
+            fputs("waits in ", c->out);
+            put_text(c->out, t->detail, "");
+        }
+    }
+    fputs(body ? ":\n" : "\n", c->out);
+}
+
+/* "  Thread T4 (tid 5004): finished, never joined or detached", a thread-leak block. */
+static void put_leak_header(const struct ctx *c, size_t first)
+{
+    const struct tl_fitem *t = item(c, first);
+
+    fputs("  Thread ", c->out);
+    put_thread(c, t->thread, true);
+    if (is(t->detail, "zombie")) {
+        fputs(": finished, never joined or detached", c->out);
+    } else if (is(t->detail, "running")) {
+        fputs(": still running at exit", c->out);
+    } else if (t->detail) {
+        fputs(": ", c->out);
+        put_text(c->out, t->detail, "");
+    }
+    fputc('\n', c->out);
+}
+
+/*
+ * The items of a block after its thread item. In a deadlock or blocked-thread
+ * block, held and awaited locks and joins are already in the header.
+ */
+static void put_block_body(struct ctx *c, size_t first, size_t end, bool leak)
+{
+    for (size_t i = first + 1; i < end; i++) {
+        const struct tl_fitem *it = item(c, i);
+        const struct tl_stack *s = item_stack(c, it);
+
+        if (s) {
+            put_item_heading(c, s, "    ");
+            put_frames(c, s, NEST);
+        } else if (is(it->role, "lock") && it->lock != TL_NULL &&
+                   (leak || in_wait_body(c, it))) {
+            if (is(it->detail, "waits") || is(it->detail, "holds")) {
+                fputs(is(it->detail, "waits") ? "    Waits for " : "    Holds ", c->out);
+                put_lock(c, it->lock, false);
+                fputc('\n', c->out);
+            } else {
+                put_lock_line(c, it->lock, "    ");
+            }
+        } else if (leak && is(it->role, "thread") && it->thread != TL_NULL) {
+            fputs("    Waits to join ", c->out);
+            put_thread(c, it->thread, false);
+            fputc('\n', c->out);
+        }
+    }
+}
+
+/*
+ * Items before the first block: stacks under a heading, locks as lines.
+ * Then one block per thread; thread-leak blocks are one line each (plus the
+ * thread's blocked stack), so they are not separated by blank lines.
+ */
+static void put_blocks(struct ctx *c)
+{
+    bool leak = is(c->f->kind, TL_KIND_THREAD_LEAK);
+    size_t i = 0;
+
+    for (; i < c->f->items.len && !starts_block(item(c, i)); i++) {
+        const struct tl_fitem *it = item(c, i);
+        const struct tl_stack *s = item_stack(c, it);
+
+        if (s) {
+            put_item_heading(c, s, "\n  ");
+            put_frames(c, s, TOP);
+        } else if (is(it->role, "lock") && it->lock != TL_NULL) {
+            put_lock_line(c, it->lock, "  ");
+        }
+    }
+    if (leak)
+        fputc('\n', c->out);
+    while (i < c->f->items.len) {
+        size_t end = block_end(c, i);
+
+        if (leak)
+            put_leak_header(c, i);
+        else
+            put_wait_header(c, i, end);
+        put_block_body(c, i, end, leak);
+        i = end;
+    }
+}
+
+/* "  resolved: after 1.5 s", the time from finding to resolution in tenths. */
+static void put_resolved(FILE *out, const struct tl_finding *f)
+{
+    int64_t tenths;
+
+    if (f->resolved_ns == TL_NULL)
+        return;
+    if (f->t_ns == TL_NULL || f->resolved_ns < f->t_ns) {
+        fputs("\n  resolved: after an unknown time", out);
+        return;
+    }
+    tenths = (int64_t)(((uint64_t)f->resolved_ns - (uint64_t)f->t_ns + 50000000u) / 100000000u);
+    fprintf(out, "\n  resolved: after %" PRId64 ".%" PRId64 " s", tenths / 10, tenths % 10);
 }
 
 static void put_summary_line(const struct ctx *c)
@@ -244,17 +509,21 @@ static void put_finding(FILE *out, const struct tl_finding *f)
         fprintf(out, " (pid=%" PRId64 ")", f->pid);
     fputs("\n  severity: ", out);
     put_text(out, f->severity, "?");
+    put_resolved(out, f);
     fputs("\n  ", out);
     put_text(out, f->summary, "");
     fputc('\n', out);
-    if (f->edges.len > 0) {
+    if (thread_grouped(f)) {
+        put_blocks(&c);
+    } else if (f->edges.len > 0) {
         put_cycle(&c);
         for (size_t i = 0; i < f->edges.len; i++)
             put_edge(&c, i);
+        put_other_stacks(&c);
     } else {
         put_members(&c);
+        put_other_stacks(&c);
     }
-    put_other_stacks(&c);
     put_summary_line(&c);
     fputs(RULE "\n", out);
 }

@@ -91,21 +91,21 @@ static void abba(sqlite3 *db)
         " (16, 1, '/opt/demo/abba', 0x1710, 'grow'),"
         " (16, 0, '/opt/demo/abba', 0x1700, NULL);"
         "INSERT INTO finding VALUES(1, 1, 'lock-order-inversion', 'error',"
-        " 'lock order inversion: lock_a -> lock_b -> lock_a by 2 threads', 130);"
+        " 'lock order inversion: lock_a -> lock_b -> lock_a by 2 threads', 130, NULL);"
         "INSERT INTO finding_item VALUES(1, 0, 'edge', 2, NULL, 1, NULL, NULL),"
         " (1, 1, 'edge', 3, NULL, 2, NULL, NULL);"
         "INSERT INTO finding VALUES(2, 1, 'thread-leak', 'warning',"
-        " 'thread T4 finished but was never joined or detached', 190);"
-        "INSERT INTO finding_item VALUES(2, 0, 'thread', 4, NULL, NULL, NULL, NULL),"
-        " (2, 1, 'stack', 4, NULL, NULL, 14, 'created');"
+        " 'thread T4 finished but was never joined or detached', 190, NULL);"
+        "INSERT INTO finding_item VALUES(2, 0, 'stack', NULL, NULL, NULL, 14, 'created'),"
+        " (2, 1, 'thread', 4, NULL, NULL, NULL, 'zombie');"
         "INSERT INTO finding VALUES(3, 1, 'lock-misuse', 'error',"
-        " 'unlock of rwlock 0x7f00aa00 that T2 does not hold', 140);"
+        " 'unlock of rwlock 0x7f00aa00 that T2 does not hold', 140, NULL);"
         "INSERT INTO finding_item VALUES(3, 0, 'thread', 2, NULL, NULL, NULL, NULL),"
         " (3, 1, 'lock', NULL, 3, NULL, NULL, NULL),"
         " (3, 2, 'stack', 2, 3, NULL, 15, 'site'),"
         " (3, 3, 'stack', 2, 3, NULL, NULL, 'acquired');"
         "INSERT INTO finding VALUES(4, 2, 'memory-growth', 'info',"
-        " 'live bytes allocated at grow() rise by 1.2 MiB/s', 180);"
+        " 'live bytes allocated at grow() rise by 1.2 MiB/s', 180, NULL);"
         "INSERT INTO finding_item VALUES(4, 0, 'stack', NULL, NULL, NULL, 16, 'site');");
 }
 
@@ -134,8 +134,8 @@ static void escape(sqlite3 *db)
         " NULL);"
         "INSERT INTO lock VALUES(1, 1, 4096, 'mutex', 'lock\"q', NULL, NULL, NULL, NULL, NULL,"
         " NULL);"
-        "INSERT INTO finding VALUES(1, 1, 'thread-leak', 'warning',"
-        " 'line1' || char(10) || 'line2 ' || char(27) || '[31mred', 5);"
+        "INSERT INTO finding VALUES(1, 1, 'thread-growth', 'warning',"
+        " 'line1' || char(10) || 'line2 ' || char(27) || '[31mred', 5, NULL);"
         "INSERT INTO finding_item VALUES(1, 0, 'thread', 2, NULL, NULL, NULL, NULL),"
         " (1, 1, 'thread', 3, NULL, NULL, NULL, NULL),"
         " (1, 2, 'thread', 4, NULL, NULL, NULL, NULL),"
@@ -148,12 +148,128 @@ static void dangling(sqlite3 *db)
 {
     schema(db, TL_SCHEMA_VERSION, TL_SCHEMA_APP);
     sql(db, "INSERT INTO process VALUES(1, 90, 1, NULL, NULL, 1, NULL, NULL, NULL);"
-            "INSERT INTO finding VALUES(1, 1, 'deadlock', 'error', 'rows are missing', 5);"
+            "INSERT INTO finding VALUES(1, 1, 'deadlock', 'error', 'rows are missing', 5,"
+            " NULL);"
             "INSERT INTO finding_item VALUES(1, 0, 'edge', 77, NULL, 99, NULL, NULL),"
             " (1, 1, 'thread', 77, NULL, NULL, NULL, NULL),"
             " (1, 2, 'lock', NULL, 55, NULL, NULL, NULL),"
             " (1, 3, 'stack', NULL, NULL, NULL, 12345, 'site'),"
             " (1, 4, 'stack', NULL, NULL, NULL, NULL, 'created');");
+}
+
+/* Rows the deadlock, blocked and leak scenarios share: one process, four threads, three locks. */
+static void threads_base(sqlite3 *db)
+{
+    schema(db, TL_SCHEMA_VERSION, TL_SCHEMA_APP);
+    sql(db,
+        "INSERT INTO process VALUES(1, 4242, 1, '/opt/demo/dl', 'dl', 100, 200, 0, 'exit');"
+        "INSERT INTO thread VALUES(1, 1, 4242, 'dl', NULL, NULL, 100, 200, 'exit');"
+        "INSERT INTO thread VALUES(1, 2, 5002, 'worker-a', 1, 40, 101, NULL, NULL);"
+        "INSERT INTO thread VALUES(1, 3, 5003, 'worker-b', 1, 40, 102, NULL, NULL);"
+        "INSERT INTO thread VALUES(1, 4, 5004, NULL, 1, 40, 103, 150, 'return');"
+        "INSERT INTO lock VALUES(1, 1, 0x55d0c0ffee00, 'mutex', 'lock_a', 21, 2, 101, NULL, 3,"
+        " 1);"
+        "INSERT INTO lock VALUES(1, 2, 0x55d0c0ffee40, 'mutex', 'lock_b', 23, 3, 101, NULL, 3,"
+        " 1);"
+        "INSERT INTO lock VALUES(1, 3, 0x55d0c0ffee80, 'mutex', 'lock_c', 25, 1, 101, NULL, 1,"
+        " 1);"
+        "INSERT INTO stack VALUES(20, 1020, 2), (21, 1021, 2), (22, 1022, 2), (23, 1023, 2),"
+        " (24, 1024, 2), (25, 1025, 1), (26, 1026, 2), (40, 1040, 2), (41, 1041, 3);"
+        "INSERT INTO frame VALUES"
+        " (20, 0, '/opt/demo/dl', 0x1240, 'thread_a'),"
+        " (20, 1, '/lib/x86_64-linux-gnu/libc.so.6', 0x89134, 'start_thread'),"
+        " (21, 0, '/opt/demo/dl', 0x1200, 'thread_a'),"
+        " (21, 1, '/lib/x86_64-linux-gnu/libc.so.6', 0x89134, 'start_thread'),"
+        " (22, 0, '/opt/demo/dl', 0x1340, 'thread_b'),"
+        " (22, 1, '/lib/x86_64-linux-gnu/libc.so.6', 0x89134, 'start_thread'),"
+        " (23, 0, '/opt/demo/dl', 0x1300, 'thread_b'),"
+        " (23, 1, '/lib/x86_64-linux-gnu/libc.so.6', 0x89134, 'start_thread'),"
+        " (24, 0, '/lib/x86_64-linux-gnu/libc.so.6', 0x8a1f0, 'pthread_join'),"
+        " (24, 1, '/opt/demo/dl', 0x1550, 'main'),"
+        " (25, 0, '/opt/demo/dl', 0x1540, 'main'),"
+        " (26, 0, '/opt/demo/dl', 0x1440, 'thread_c'),"
+        " (26, 1, '/lib/x86_64-linux-gnu/libc.so.6', 0x89134, 'start_thread'),"
+        " (40, 0, '/opt/demo/dl', 0x1700, 'spawn_pool'),"
+        " (40, 1, '/opt/demo/dl', 0x1800, 'main'),"
+        " (41, 0, '/lib/x86_64-linux-gnu/libc.so.6', 0x91e10, NULL),"
+        " (41, 1, '/opt/demo/dl', 0x1820, 'worker_loop'),"
+        " (41, 2, '/lib/x86_64-linux-gnu/libc.so.6', 0x89134, 'start_thread');");
+}
+
+/*
+ * Two deadlocks, in the agent's item layout: T2 and T3 each hold the lock
+ * the other waits for (items inserted out of seq order); T1 holds lock_c and
+ * joins T4, which waits for lock_c.
+ */
+static void deadlock(sqlite3 *db)
+{
+    threads_base(db);
+    sql(db,
+        "INSERT INTO finding VALUES(1, 1, 'deadlock', 'error',"
+        " 'deadlock: T2 and T3 wait for each other', 1000000000000, NULL);"
+        "INSERT INTO finding_item VALUES"
+        " (1, 5, 'thread', 3, NULL, NULL, NULL, NULL),"
+        " (1, 0, 'thread', 2, NULL, NULL, NULL, NULL),"
+        " (1, 1, 'lock', NULL, 2, NULL, NULL, 'waits'),"
+        " (1, 2, 'lock', NULL, 1, NULL, NULL, 'holds'),"
+        " (1, 3, 'stack', 2, 2, NULL, 20, 'blocked'),"
+        " (1, 4, 'stack', 2, 1, NULL, 21, 'acquired'),"
+        " (1, 6, 'lock', NULL, 1, NULL, NULL, 'waits'),"
+        " (1, 7, 'lock', NULL, 2, NULL, NULL, 'holds'),"
+        " (1, 8, 'stack', 3, 1, NULL, 22, 'blocked'),"
+        " (1, 9, 'stack', 3, 2, NULL, 23, 'acquired');"
+        "INSERT INTO finding VALUES(2, 1, 'deadlock', 'error',"
+        " 'deadlock: T1 joins T4, which waits for lock_c held by T1', 1000000000001, NULL);"
+        "INSERT INTO finding_item VALUES"
+        " (2, 0, 'thread', 1, NULL, NULL, NULL, NULL),"
+        " (2, 1, 'thread', 4, NULL, NULL, NULL, 'joins'),"
+        " (2, 2, 'lock', NULL, 3, NULL, NULL, 'holds'),"
+        " (2, 3, 'stack', 1, NULL, NULL, 24, 'blocked'),"
+        " (2, 4, 'stack', 1, 3, NULL, 25, 'acquired'),"
+        " (2, 5, 'thread', 4, NULL, NULL, NULL, NULL),"
+        " (2, 6, 'lock', NULL, 3, NULL, NULL, 'waits'),"
+        " (2, 7, 'stack', 4, 3, NULL, 26, 'blocked');");
+}
+
+/* The same, but a timed lock broke both cycles 1.46 s and 3 ms after they were found. */
+static void deadlock_resolved(sqlite3 *db)
+{
+    deadlock(db);
+    sql(db, "UPDATE finding SET resolved_ns = 1001460000000 WHERE id = 1;"
+            "UPDATE finding SET resolved_ns = 1000003000001 WHERE id = 2;");
+}
+
+/* A thread blocked on a mutex (warning), one still blocked on a condition at exit (info). */
+static void blocked(sqlite3 *db)
+{
+    threads_base(db);
+    sql(db,
+        "INSERT INTO finding VALUES(1, 1, 'blocked-thread', 'info',"
+        " 'thread T3 was still waiting on a condition variable at exit', 190, NULL);"
+        "INSERT INTO finding_item VALUES"
+        " (1, 0, 'thread', 3, NULL, NULL, NULL, 'cond'),"
+        " (1, 1, 'stack', 3, NULL, NULL, 41, 'blocked');"
+        "INSERT INTO finding VALUES(2, 1, 'blocked-thread', 'warning',"
+        " 'thread T2 blocked on mutex lock_b for 5.0 s', 150, NULL);"
+        "INSERT INTO finding_item VALUES"
+        " (2, 0, 'thread', 2, NULL, NULL, NULL, 'mutex'),"
+        " (2, 1, 'lock', NULL, 2, NULL, NULL, 'waits'),"
+        " (2, 2, 'stack', 2, 2, NULL, 20, 'blocked');");
+}
+
+/* Three threads from one creation site: one finished, one blocked, one running. */
+static void leak(sqlite3 *db)
+{
+    threads_base(db);
+    sql(db,
+        "INSERT INTO finding VALUES(1, 1, 'thread-leak', 'warning',"
+        " '3 threads created at spawn_pool were never joined or detached', 200, NULL);"
+        "INSERT INTO finding_item VALUES"
+        " (1, 0, 'stack', NULL, NULL, NULL, 40, 'created'),"
+        " (1, 1, 'thread', 4, NULL, NULL, NULL, 'zombie'),"
+        " (1, 2, 'thread', 2, NULL, NULL, NULL, 'running'),"
+        " (1, 3, 'stack', 2, NULL, NULL, 41, 'blocked'),"
+        " (1, 4, 'thread', 3, NULL, NULL, NULL, 'running');");
 }
 
 static void nometa(sqlite3 *db)
@@ -180,7 +296,17 @@ static void newer(sqlite3 *db)
     sql(db, pragma);
 }
 
+/* A database of the previous schema version (no finding.resolved_ns). */
 static void older(sqlite3 *db)
+{
+    char pragma[64];
+
+    clean(db);
+    snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", TL_SCHEMA_VERSION - 1);
+    sql(db, pragma);
+}
+
+static void unversioned(sqlite3 *db)
 {
     clean(db);
     sql(db, "PRAGMA user_version = 0");
@@ -202,9 +328,10 @@ static void hold(sqlite3 *db)
 
     sql(db, "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0");
     clean(db);
-    sql(db, "INSERT INTO finding VALUES(1, 1, 'thread-growth', 'warning', 'committed', 1)");
+    sql(db, "INSERT INTO finding VALUES(1, 1, 'thread-growth', 'warning', 'committed', 1,"
+            " NULL)");
     sql(db, "BEGIN IMMEDIATE;"
-            "INSERT INTO finding VALUES(2, 1, 'deadlock', 'error', 'not committed', 2)");
+            "INSERT INTO finding VALUES(2, 1, 'deadlock', 'error', 'not committed', 2, NULL)");
     printf("ready\n");
     fflush(stdout);
     while (fgets(buf, sizeof(buf), stdin))
@@ -216,10 +343,23 @@ static const struct {
     const char *name;
     void (*make)(sqlite3 *db);
 } scenarios[] = {
-    {"clean", clean},       {"abba", abba},         {"noerror", noerror},
-    {"escape", escape},     {"dangling", dangling}, {"nometa", nometa},
-    {"notables", notables}, {"wrongapp", wrongapp}, {"newer", newer},
-    {"older", older},       {"wal", wal},           {"hold", hold},
+    {"clean", clean},
+    {"abba", abba},
+    {"noerror", noerror},
+    {"escape", escape},
+    {"dangling", dangling},
+    {"deadlock", deadlock},
+    {"deadlock_resolved", deadlock_resolved},
+    {"blocked", blocked},
+    {"leak", leak},
+    {"nometa", nometa},
+    {"notables", notables},
+    {"wrongapp", wrongapp},
+    {"newer", newer},
+    {"older", older},
+    {"unversioned", unversioned},
+    {"wal", wal},
+    {"hold", hold},
 };
 
 int main(int argc, char **argv)

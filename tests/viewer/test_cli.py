@@ -17,6 +17,9 @@ import sys
 ARGS = None
 LIBC = "/lib/x86_64-linux-gnu/libc.so.6"
 ABBA = "/opt/demo/abba"
+DL = "/opt/demo/dl"
+FINDING_KEYS = ["id", "pid", "kind", "severity", "summary", "resolved_ns", "threads", "locks",
+                "edges", "stacks", "items"]
 
 
 def fail(msg):
@@ -95,8 +98,17 @@ def frame(function, module, offset):
     return {"function": function, "module": module, "offset": offset}
 
 
-def thread_stack(function, offset):
-    return [frame(function, ABBA, offset), frame("start_thread", LIBC, "0x89134")]
+def thread_stack(function, offset, module=ABBA):
+    return [frame(function, module, offset), frame("start_thread", LIBC, "0x89134")]
+
+
+def item(role, thread=None, lock=None, edge=None, stack=None, detail=None):
+    return {"role": role, "thread": thread, "lock": lock, "edge": edge, "stack": stack,
+            "detail": detail}
+
+
+def thread(id, tid, name, detail=None):
+    return {"id": id, "tid": tid, "name": name, "detail": detail}
 
 
 # --- cases -----------------------------------------------------------------
@@ -125,8 +137,8 @@ def case_clean_json():
 ABBA_LOI = {
     "id": 1, "pid": 4242, "kind": "lock-order-inversion", "severity": "error",
     "summary": "lock order inversion: lock_a -> lock_b -> lock_a by 2 threads",
-    "threads": [{"id": 2, "tid": 5002, "name": "worker-a"},
-                {"id": 3, "tid": 5003, "name": "worker-b"}],
+    "resolved_ns": None,
+    "threads": [thread(2, 5002, "worker-a"), thread(3, 5003, "worker-b")],
     "locks": [{"id": 1, "kind": "mutex", "addr": "0x55d0c0ffee00", "name": "lock_a"},
               {"id": 2, "kind": "mutex", "addr": "0x55d0c0ffee40", "name": "lock_b"}],
     "edges": [{"from": 1, "to": 2, "thread": 2, "threads": 1, "modes": "W->W",
@@ -143,35 +155,45 @@ ABBA_LOI = {
         {"role": "acquired", "thread": 3, "lock": 1, "edge": 1,
          "frames": thread_stack("thread_b", "0x1334")},
     ],
+    "items": [item("edge", thread=2, edge=0), item("edge", thread=3, edge=1)],
 }
 
 ABBA_MISUSE = {
     "id": 3, "pid": 4242, "kind": "lock-misuse", "severity": "error",
     "summary": "unlock of rwlock 0x7f00aa00 that T2 does not hold",
-    "threads": [{"id": 2, "tid": 5002, "name": "worker-a"}],
+    "resolved_ns": None,
+    "threads": [thread(2, 5002, "worker-a")],
     "locks": [{"id": 3, "kind": "rwlock", "addr": "0x7f00aa00", "name": None}],
     "edges": [],
     "stacks": [{"role": "site", "thread": 2, "lock": 3, "edge": None,
                 "frames": [frame("unlock_twice", ABBA, "0x1600"),
                            frame("main", ABBA, "0x1510")]}],
+    "items": [item("thread", thread=2), item("lock", lock=3),
+              item("stack", thread=2, lock=3, stack=0, detail="site"),
+              item("stack", thread=2, lock=3, detail="acquired")],
 }
 
 ABBA_LEAK = {
     "id": 2, "pid": 4242, "kind": "thread-leak", "severity": "warning",
     "summary": "thread T4 finished but was never joined or detached",
-    "threads": [{"id": 4, "tid": 5004, "name": None}],
+    "resolved_ns": None,
+    "threads": [thread(4, 5004, None, "zombie")],
     "locks": [], "edges": [],
-    "stacks": [{"role": "created", "thread": 4, "lock": None, "edge": None,
+    "stacks": [{"role": "created", "thread": None, "lock": None, "edge": None,
                 "frames": [frame("pthread_create", "/usr/lib/libthreadlens.so", "0x500"),
                            frame("main", ABBA, "0x1500")]}],
+    "items": [item("stack", stack=0, detail="created"),
+              item("thread", thread=4, detail="zombie")],
 }
 
 ABBA_GROWTH = {
     "id": 4, "pid": 4243, "kind": "memory-growth", "severity": "info",
     "summary": "live bytes allocated at grow() rise by 1.2 MiB/s",
+    "resolved_ns": None,
     "threads": [], "locks": [], "edges": [],
     "stacks": [{"role": "site", "thread": None, "lock": None, "edge": None,
                 "frames": [frame(None, ABBA, "0x1700"), frame("grow", ABBA, "0x1710")]}],
+    "items": [item("stack", stack=0, detail="site")],
 }
 
 
@@ -189,6 +211,13 @@ def case_abba_json():
     expect_eq(doc["findings"][3], ABBA_GROWTH, "memory-growth finding")
     expect_eq(doc["summary"], {"findings": 4, "error": 2, "warning": 1, "info": 1}, "summary")
     expect_eq(list(doc), ["version", "processes", "findings", "summary"], "top-level keys")
+    for f in doc["findings"]:
+        expect_eq(list(f), FINDING_KEYS, f"keys of finding {f['id']}")
+        expect_eq([list(t) for t in f["threads"]], [["id", "tid", "name", "detail"]] *
+                  len(f["threads"]), "thread keys")
+        expect_eq([list(i) for i in f["items"]],
+                  [["role", "thread", "lock", "edge", "stack", "detail"]] * len(f["items"]),
+                  "item keys")
 
 
 def case_abba_report():
@@ -235,13 +264,18 @@ def case_abba_report():
         "SUMMARY: threadlens: lock-misuse in unlock_twice",
     ])
     expect_block(lines, [
-        "  Thread T4 (tid 5004)",
+        "  severity: warning",
+        "  thread T4 finished but was never joined or detached",
         "",
-        "  Thread created at: [T4]",
+        "  Created at:",
         "    #0 pthread_create libthreadlens.so+0x500",
         "    #1 main abba+0x1500",
+        "",
+        "  Thread T4 (tid 5004): finished, never joined or detached",
         "SUMMARY: threadlens: thread-leak in pthread_create",
+        "==================",
     ])
+    expect("  resolved:" not in "\n".join(lines), "no resolved line for open findings")
     expect_block(lines, [
         "  Site:",
         "    #0 ?? abba+0x1700",
@@ -298,15 +332,278 @@ def case_dangling():
     expect_eq(doc["processes"], [{"pid": 90, "ppid": 1, "exe": None, "exit_status": None,
                                   "end_reason": None}], "processes")
     f = doc["findings"][0]
-    expect_eq(f["threads"], [{"id": 77, "tid": None, "name": None}], "threads")
+    expect_eq(f["threads"], [thread(77, None, None)], "threads")
     expect_eq(f["locks"], [{"id": 55, "kind": None, "addr": None, "name": None}], "locks")
     expect_eq(f["edges"], [], "edges (row missing)")
     expect_eq(f["stacks"], [{"role": "site", "thread": None, "lock": None, "edge": None,
                              "frames": []}], "stacks")
+    expect_eq(f["items"], [item("edge", thread=77), item("thread", thread=77),
+                           item("lock", lock=55), item("stack", stack=0, detail="site"),
+                           item("stack", detail="created")], "items (edge and stack missing)")
     lines = run_report(path, 1)
-    expect_block(lines, ["  Thread T77", "  Lock #55", "", "  Site:", "    (no stack recorded)",
-                         "SUMMARY: threadlens: deadlock"])
+    expect_block(lines, ["  rows are missing", "", "  Thread T77:", "    Lock #55", "    Site:",
+                         "      (no stack recorded)", "SUMMARY: threadlens: deadlock"])
     expect_eq(lines[0], "process 90 ? still running", "process line")
+
+
+# --- thread-grouped findings: deadlock, blocked-thread, thread-leak ---------
+
+def dl_stack(role, thread, lock, frames):
+    return {"role": role, "thread": thread, "lock": lock, "edge": None, "frames": frames}
+
+
+LOCK_A = {"id": 1, "kind": "mutex", "addr": "0x55d0c0ffee00", "name": "lock_a"}
+LOCK_B = {"id": 2, "kind": "mutex", "addr": "0x55d0c0ffee40", "name": "lock_b"}
+LOCK_C = {"id": 3, "kind": "mutex", "addr": "0x55d0c0ffee80", "name": "lock_c"}
+BLOCKED_IN_LIBC = [frame(None, LIBC, "0x91e10"), frame("worker_loop", DL, "0x1820"),
+                   frame("start_thread", LIBC, "0x89134")]
+
+DEADLOCK_AB = {
+    "id": 1, "pid": 4242, "kind": "deadlock", "severity": "error",
+    "summary": "deadlock: T2 and T3 wait for each other",
+    "resolved_ns": None,
+    "threads": [thread(2, 5002, "worker-a"), thread(3, 5003, "worker-b")],
+    "locks": [LOCK_B, LOCK_A],
+    "edges": [],
+    "stacks": [
+        dl_stack("blocked", 2, 2, thread_stack("thread_a", "0x1240", DL)),
+        dl_stack("acquired", 2, 1, thread_stack("thread_a", "0x1200", DL)),
+        dl_stack("blocked", 3, 1, thread_stack("thread_b", "0x1340", DL)),
+        dl_stack("acquired", 3, 2, thread_stack("thread_b", "0x1300", DL)),
+    ],
+    "items": [
+        item("thread", thread=2),
+        item("lock", lock=2, detail="waits"),
+        item("lock", lock=1, detail="holds"),
+        item("stack", thread=2, lock=2, stack=0, detail="blocked"),
+        item("stack", thread=2, lock=1, stack=1, detail="acquired"),
+        item("thread", thread=3),
+        item("lock", lock=1, detail="waits"),
+        item("lock", lock=2, detail="holds"),
+        item("stack", thread=3, lock=1, stack=2, detail="blocked"),
+        item("stack", thread=3, lock=2, stack=3, detail="acquired"),
+    ],
+}
+
+DEADLOCK_JOIN = {
+    "id": 2, "pid": 4242, "kind": "deadlock", "severity": "error",
+    "summary": "deadlock: T1 joins T4, which waits for lock_c held by T1",
+    "resolved_ns": None,
+    # T4's detail is not "joins": that item describes T1's wait
+    "threads": [thread(1, 4242, "dl"), thread(4, 5004, None)],
+    "locks": [LOCK_C],
+    "edges": [],
+    "stacks": [
+        dl_stack("blocked", 1, None, [frame("pthread_join", LIBC, "0x8a1f0"),
+                                      frame("main", DL, "0x1550")]),
+        dl_stack("acquired", 1, 3, [frame("main", DL, "0x1540")]),
+        dl_stack("blocked", 4, 3, thread_stack("thread_c", "0x1440", DL)),
+    ],
+    "items": [
+        item("thread", thread=1),
+        item("thread", thread=4, detail="joins"),
+        item("lock", lock=3, detail="holds"),
+        item("stack", thread=1, stack=0, detail="blocked"),
+        item("stack", thread=1, lock=3, stack=1, detail="acquired"),
+        item("thread", thread=4),
+        item("lock", lock=3, detail="waits"),
+        item("stack", thread=4, lock=3, stack=2, detail="blocked"),
+    ],
+}
+
+DEADLOCK_AB_REPORT = [
+    "==================",
+    "WARNING: threadlens: deadlock (pid=4242)",
+    "  severity: error",
+    "  deadlock: T2 and T3 wait for each other",
+    "",
+    '  Thread T2 (tid 5002, "worker-a") holds mutex lock_a and waits for mutex lock_b:',
+    "    Blocked at:",
+    "      #0 thread_a dl+0x1240",
+    "      #1 start_thread libc.so.6+0x89134",
+    "    Mutex lock_a acquired at:",
+    "      #0 thread_a dl+0x1200",
+    "      #1 start_thread libc.so.6+0x89134",
+    "",
+    '  Thread T3 (tid 5003, "worker-b") holds mutex lock_b and waits for mutex lock_a:',
+    "    Blocked at:",
+    "      #0 thread_b dl+0x1340",
+    "      #1 start_thread libc.so.6+0x89134",
+    "    Mutex lock_b acquired at:",
+    "      #0 thread_b dl+0x1300",
+    "      #1 start_thread libc.so.6+0x89134",
+    "SUMMARY: threadlens: deadlock in thread_a",
+    "==================",
+]
+
+DEADLOCK_JOIN_REPORT = [
+    "==================",
+    "WARNING: threadlens: deadlock (pid=4242)",
+    "  severity: error",
+    "  deadlock: T1 joins T4, which waits for lock_c held by T1",
+    "",
+    '  Thread T1 (tid 4242, "dl") holds mutex lock_c and waits to join T4:',
+    "    Blocked at:",
+    "      #0 pthread_join libc.so.6+0x8a1f0",
+    "      #1 main dl+0x1550",
+    "    Mutex lock_c acquired at:",
+    "      #0 main dl+0x1540",
+    "",
+    "  Thread T4 (tid 5004) waits for mutex lock_c:",
+    "    Blocked at:",
+    "      #0 thread_c dl+0x1440",
+    "      #1 start_thread libc.so.6+0x89134",
+    "SUMMARY: threadlens: deadlock in pthread_join",
+    "==================",
+]
+
+
+def case_deadlock_json():
+    doc = run_json(make("deadlock"), 1)
+    expect_eq([f["id"] for f in doc["findings"]], [1, 2], "finding order")
+    expect_eq(doc["findings"][0], DEADLOCK_AB, "deadlock T2/T3")
+    expect_eq(doc["findings"][1], DEADLOCK_JOIN, "deadlock with a join")
+    for f in doc["findings"]:
+        expect_eq(list(f), FINDING_KEYS, "finding keys")
+    expect_eq(doc["summary"], {"findings": 2, "error": 2, "warning": 0, "info": 0}, "summary")
+
+
+def case_deadlock_report():
+    lines = run_report(make("deadlock"), 1)
+    expect_eq(lines[0], "process 4242 /opt/demo/dl exited with status 0", "process line")
+    expect_eq(lines[1:1 + len(DEADLOCK_AB_REPORT)], DEADLOCK_AB_REPORT, "deadlock T2/T3")
+    expect_eq(lines[1 + len(DEADLOCK_AB_REPORT):-2], DEADLOCK_JOIN_REPORT, "deadlock with a join")
+    expect_eq(lines[-2:], ["threadlens: 2 findings (2 errors, 0 warnings, 0 info)", ""],
+              "last line")
+
+
+def case_deadlock_resolved():
+    path = make("deadlock_resolved")
+    doc = run_json(path, 1)
+    expect_eq(doc["findings"][0], dict(DEADLOCK_AB, resolved_ns=1001460000000), "deadlock T2/T3")
+    expect_eq(doc["findings"][1], dict(DEADLOCK_JOIN, resolved_ns=1000003000001), "join deadlock")
+    lines = run_report(path, 1)
+    # 1.46 s rounds to 1.5; 3 ms to 0.0
+    want = DEADLOCK_AB_REPORT[:3] + ["  resolved: after 1.5 s"] + DEADLOCK_AB_REPORT[3:]
+    expect_eq(lines[1:1 + len(want)], want, "resolved deadlock T2/T3")
+    expect_block(lines, ["  severity: error", "  resolved: after 0.0 s",
+                         "  deadlock: T1 joins T4, which waits for lock_c held by T1"])
+
+
+BLOCKED_MUTEX = {
+    "id": 2, "pid": 4242, "kind": "blocked-thread", "severity": "warning",
+    "summary": "thread T2 blocked on mutex lock_b for 5.0 s",
+    "resolved_ns": None,
+    "threads": [thread(2, 5002, "worker-a", "mutex")],
+    "locks": [LOCK_B],
+    "edges": [],
+    "stacks": [dl_stack("blocked", 2, 2, thread_stack("thread_a", "0x1240", DL))],
+    "items": [item("thread", thread=2, detail="mutex"), item("lock", lock=2, detail="waits"),
+              item("stack", thread=2, lock=2, stack=0, detail="blocked")],
+}
+
+BLOCKED_COND = {
+    "id": 1, "pid": 4242, "kind": "blocked-thread", "severity": "info",
+    "summary": "thread T3 was still waiting on a condition variable at exit",
+    "resolved_ns": None,
+    "threads": [thread(3, 5003, "worker-b", "cond")],
+    "locks": [],
+    "edges": [],
+    "stacks": [dl_stack("blocked", 3, None, BLOCKED_IN_LIBC)],
+    "items": [item("thread", thread=3, detail="cond"),
+              item("stack", thread=3, stack=0, detail="blocked")],
+}
+
+
+def case_blocked_json():
+    doc = run_json(make("blocked"), 0)
+    expect_eq([f["id"] for f in doc["findings"]], [2, 1], "warning before info")
+    expect_eq(doc["findings"][0], BLOCKED_MUTEX, "blocked on a mutex")
+    expect_eq(doc["findings"][1], BLOCKED_COND, "blocked on a condition variable")
+    expect_eq(list(doc["findings"][0]), FINDING_KEYS, "finding keys")
+
+
+def case_blocked_report():
+    lines = run_report(make("blocked"), 0)
+    expect_eq(lines[1:-2], [
+        "==================",
+        "WARNING: threadlens: blocked-thread (pid=4242)",
+        "  severity: warning",
+        "  thread T2 blocked on mutex lock_b for 5.0 s",
+        "",
+        '  Thread T2 (tid 5002, "worker-a") waits for mutex lock_b:',
+        "    Blocked at:",
+        "      #0 thread_a dl+0x1240",
+        "      #1 start_thread libc.so.6+0x89134",
+        "SUMMARY: threadlens: blocked-thread in thread_a",
+        "==================",
+        "==================",
+        "WARNING: threadlens: blocked-thread (pid=4242)",
+        "  severity: info",
+        "  thread T3 was still waiting on a condition variable at exit",
+        "",
+        '  Thread T3 (tid 5003, "worker-b") waits on a condition variable:',
+        "    Blocked at:",
+        "      #0 ?? libc.so.6+0x91e10",
+        "      #1 worker_loop dl+0x1820",
+        "      #2 start_thread libc.so.6+0x89134",
+        "SUMMARY: threadlens: blocked-thread in libc.so.6+0x91e10",
+        "==================",
+    ], "report")
+    expect_eq(lines[-2], "threadlens: 2 findings (0 errors, 1 warning, 1 info)", "last line")
+
+
+LEAK = {
+    "id": 1, "pid": 4242, "kind": "thread-leak", "severity": "warning",
+    "summary": "3 threads created at spawn_pool were never joined or detached",
+    "resolved_ns": None,
+    "threads": [thread(4, 5004, None, "zombie"), thread(2, 5002, "worker-a", "running"),
+                thread(3, 5003, "worker-b", "running")],
+    "locks": [],
+    "edges": [],
+    "stacks": [dl_stack("created", None, None, [frame("spawn_pool", DL, "0x1700"),
+                                                frame("main", DL, "0x1800")]),
+               dl_stack("blocked", 2, None, BLOCKED_IN_LIBC)],
+    "items": [item("stack", stack=0, detail="created"),
+              item("thread", thread=4, detail="zombie"),
+              item("thread", thread=2, detail="running"),
+              item("stack", thread=2, stack=1, detail="blocked"),
+              item("thread", thread=3, detail="running")],
+}
+
+
+def case_leak_json():
+    doc = run_json(make("leak"), 0)
+    expect_eq(doc["findings"], [LEAK], "findings")
+    expect_eq(list(doc["findings"][0]), FINDING_KEYS, "finding keys")
+    expect_eq(doc["summary"], {"findings": 1, "error": 0, "warning": 1, "info": 0}, "summary")
+
+
+def case_leak_report():
+    lines = run_report(make("leak"), 0)
+    expect_eq(lines, [
+        "process 4242 /opt/demo/dl exited with status 0",
+        "==================",
+        "WARNING: threadlens: thread-leak (pid=4242)",
+        "  severity: warning",
+        "  3 threads created at spawn_pool were never joined or detached",
+        "",
+        "  Created at:",
+        "    #0 spawn_pool dl+0x1700",
+        "    #1 main dl+0x1800",
+        "",
+        "  Thread T4 (tid 5004): finished, never joined or detached",
+        '  Thread T2 (tid 5002, "worker-a"): still running at exit',
+        "    Blocked at:",
+        "      #0 ?? libc.so.6+0x91e10",
+        "      #1 worker_loop dl+0x1820",
+        "      #2 start_thread libc.so.6+0x89134",
+        '  Thread T3 (tid 5003, "worker-b"): still running at exit',
+        "SUMMARY: threadlens: thread-leak in spawn_pool",
+        "==================",
+        "threadlens: 1 finding (0 errors, 1 warning, 0 info)",
+        "",
+    ], "report")
 
 
 def case_missing_file():
@@ -343,11 +640,17 @@ def case_wrongapp():
 
 
 def case_newer():
-    expect_db_error(make("newer"), "schema version 2 is newer than this threadlens-top reads")
+    expect_db_error(make("newer"), "schema version 3 is newer than this threadlens-top reads")
 
 
 def case_older():
-    expect_db_error(make("older"), "unsupported schema version 0 (expected 1)")
+    """A version-1 database (no finding.resolved_ns) is refused, not misread."""
+    expect_db_error(make("older"), "older.db: schema version 1 is older than this threadlens-top"
+                    " reads (2); read it with the threadlens-top of the release that wrote it")
+
+
+def case_unversioned():
+    expect_db_error(make("unversioned"), "unsupported schema version 0 (expected 2)")
 
 
 def case_wal():
