@@ -3,6 +3,7 @@
 
 #include <sys/mman.h>
 
+#include "arena.h"
 #include "errors.h"
 
 #define MAX_PROBES 256
@@ -16,6 +17,7 @@ int tl_addrmap_init(struct tl_addrmap *m, unsigned order)
         return TL_ENOMEM;
     m->slots = p;
     m->mask = n - 1;
+    tl_region_add(p, n * sizeof(struct tl_addrmap_slot));
     return 0;
 }
 

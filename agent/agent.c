@@ -17,6 +17,9 @@
 #include "detect_lock_order.h"
 #include "detect_deadlock.h"
 #include "detect_misuse.h"
+#include "heap.h"
+#include "detect_growth.h"
+#include "task.h"
 #include "lockgraph.h"
 #include "lockmap.h"
 #include "lockops.h"
@@ -117,6 +120,9 @@ static void fork_child(void)
     tl_lockmap_after_fork_child();
     tl_lock_order_after_fork_child();
     tl_deadlock_after_fork_child();
+    tl_heap_after_fork_child();
+    tl_growth_after_fork_child();
+    tl_task_after_fork_child();
     tl_collector_after_fork_child();
     tl_thread_after_fork_child();
     if (tl_self)
@@ -131,7 +137,7 @@ static int init_tables(void)
     dl_iterate_phdr(find_text_segment, range);
     tl_stack_init(tl_options.stacks, range[0], range[1]);
     if (tl_thread_init() < 0 || tl_lockmap_init(LOCKMAP_ORDER) < 0 ||
-        tl_graph_init(GRAPH_ORDER) < 0)
+        tl_graph_init(GRAPH_ORDER) < 0 || tl_heap_init(tl_options.sample_bytes) < 0)
         return -1;
     return 0;
 }
@@ -161,6 +167,7 @@ __attribute__((constructor)) static void agent_init(void)
         return;
     }
     tl_thread_set_all_exited_hook(tl_collector_all_threads_exited);
+    tl_growth_set_namer(tl_store_stack_function);
     struct tl_thread *main_thread = tl_thread_register(0, NULL, 0);
     if (main_thread) {
         char comm[16];

@@ -1,6 +1,7 @@
 /* arena.c - bump allocator over mmap'd chunks (see arena.h). */
 #include "arena.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/mman.h>
 
@@ -14,10 +15,45 @@ static size_t chunk_left;               /* under arena_lock */
 static size_t used_bytes;               /* under arena_lock */
 static size_t limit_bytes = (size_t)1 << 30; /* set at init */
 
+#define MAX_REGIONS 4096
+
+static struct tl_region regions[MAX_REGIONS]; /* under arena_lock (adds); read at exit */
+static atomic_int nregions;
+
+static void region_add_locked(const void *p, size_t size)
+{
+    int n = atomic_load(&nregions);
+    if (n < MAX_REGIONS) {
+        regions[n] = (struct tl_region){(uintptr_t)p, (uintptr_t)p + size};
+        atomic_store(&nregions, n + 1);
+    }
+}
+
+void tl_region_add(const void *p, size_t size)
+{
+    tl_spin_lock(&arena_lock);
+    region_add_locked(p, size);
+    tl_spin_unlock(&arena_lock);
+}
+
+int tl_region_list(struct tl_region *out, int max)
+{
+    tl_spin_lock(&arena_lock);
+    int n = atomic_load(&nregions);
+    for (int i = 0; i < n && i < max; i++)
+        out[i] = regions[i];
+    tl_spin_unlock(&arena_lock);
+    return n;
+}
+
+/* Called with arena_lock held. */
 static void *map_chunk(size_t size)
 {
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    return p == MAP_FAILED ? NULL : p;
+    if (p == MAP_FAILED)
+        return NULL;
+    region_add_locked(p, size);
+    return p;
 }
 
 static void *alloc_aligned(size_t size, size_t align)

@@ -10,6 +10,7 @@
 #define TL_ARENA_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Returns zeroed memory aligned to 16 bytes, or NULL when the limit is reached or mmap fails. */
 void *tl_arena_alloc(size_t size);
@@ -20,6 +21,14 @@ void *tl_arena_alloc(size_t size);
  */
 void *tl_arena_alloc_line(size_t size);
 size_t tl_arena_used(void);
+
+/* Memory the agent mapped for itself (arena chunks, tables): scans of the program skip it. */
+struct tl_region {
+    uintptr_t lo, hi;
+};
+void tl_region_add(const void *p, size_t size);
+/* Copies up to `max` regions into `out`. Returns how many there are in all. */
+int tl_region_list(struct tl_region *out, int max);
 void tl_arena_set_limit(size_t bytes);
 /* Child side of fork: the spin may have been held by a thread that no longer exists. */
 void tl_arena_after_fork_child(void);

@@ -22,6 +22,11 @@
 #include "detect_blocked.h"
 #include "detect_deadlock.h"
 #include "detect_thread_leak.h"
+#include "detect_memory_leak.h"
+#include "heap.h"
+#include "detect_growth.h"
+#include "task.h"
+#include "procstat.h"
 #include "errors.h"
 
 #include <poll.h>
@@ -57,6 +62,14 @@ static void write_record(struct tl_pub *p)
     case TL_PUB_EDGE:
         tl_store_edge(tl_container_of(p, struct tl_edge, pub));
         break;
+    case TL_PUB_TASK:
+        tl_task_write(p);
+        break;
+    case TL_PUB_SITE: {
+        struct tl_site *site = tl_container_of(p, struct tl_site, pub);
+        tl_store_site(&(struct tl_site_row){site->id, site->stack, site->first_ns});
+        break;
+    }
     case TL_PUB_FINDING: {
         struct tl_finding *f = tl_container_of(p, struct tl_finding, pub);
         if (f->db_id == 0) {
@@ -69,17 +82,70 @@ static void write_record(struct tl_pub *p)
     }
 }
 
+static void sum_threads(struct tl_sample *s)
+{
+    for (struct tl_thread *t = tl_thread_first(); t; t = t->next) {
+        s->acquisitions += atomic_load_explicit(&t->acquisitions, memory_order_relaxed);
+        s->contentions += atomic_load_explicit(&t->contentions, memory_order_relaxed);
+        s->heap_alloc_bytes += atomic_load_explicit(&t->heap_alloc_bytes, memory_order_relaxed);
+        s->heap_free_bytes += atomic_load_explicit(&t->heap_free_bytes, memory_order_relaxed);
+        s->heap_alloc_count += atomic_load_explicit(&t->heap_alloc_count, memory_order_relaxed);
+        s->heap_free_count += atomic_load_explicit(&t->heap_free_count, memory_order_relaxed);
+    }
+    /* Blocks freed here but allocated before the agent saw them make the difference dip. */
+    s->heap_live_bytes = s->heap_alloc_bytes > s->heap_free_bytes
+                             ? (int64_t)(s->heap_alloc_bytes - s->heap_free_bytes) : 0;
+    s->heap_live_count = s->heap_alloc_count > s->heap_free_count
+                             ? (int64_t)(s->heap_alloc_count - s->heap_free_count) : 0;
+}
+
+/* Feeds this tick's series to the trend detector; its findings go out next tick. */
+static void observe_growth(const struct tl_sample *s)
+{
+    tl_growth_observe(TL_SERIES_HEAP, 0, NULL, s->t_ns, (double)s->heap_live_bytes);
+    if (s->rss_bytes >= 0)
+        tl_growth_observe(TL_SERIES_RSS, 0, NULL, s->t_ns, (double)s->rss_bytes);
+    tl_growth_observe(TL_SERIES_THREADS, 0, NULL, s->t_ns, (double)s->threads_live);
+    if (s->tasks_total > 0)
+        tl_growth_observe(TL_SERIES_TASKS, 0, NULL, s->t_ns, (double)s->tasks_in_flight);
+    for (struct tl_site *site = tl_heap_sites(); site; site = site->next_all)
+        tl_growth_observe(TL_SERIES_SITE, site->id, site->stack, s->t_ns,
+                          (double)atomic_load(&site->live_bytes));
+    tl_growth_tick(s->t_ns);
+}
+
+/* Per-site live estimates that moved since the last tick. */
+static void write_sites(int64_t now)
+{
+    for (struct tl_site *site = tl_heap_sites(); site; site = site->next_all) {
+        int64_t bytes = atomic_load(&site->live_bytes), count = atomic_load(&site->live_count);
+        if (bytes != site->written_live_bytes || count != site->written_live_count) {
+            tl_store_site_sample(site->id, now, bytes, count, atomic_load(&site->alloc_bytes));
+            site->written_live_bytes = bytes;
+            site->written_live_count = count;
+        }
+    }
+}
+
 static void take_sample(int64_t now)
 {
     struct tl_sample s = {.t_ns = now, .threads_live = tl_thread_live_count(),
                           .threads_total = tl_thread_total_count(),
                           .locks = tl_lockmap_count(), .edges = tl_graph_edge_count(),
-                          .tick_ns = last_tick_ns};
-    for (struct tl_thread *t = tl_thread_first(); t; t = t->next) {
-        s.acquisitions += atomic_load_explicit(&t->acquisitions, memory_order_relaxed);
-        s.contentions += atomic_load_explicit(&t->contentions, memory_order_relaxed);
-    }
+                          .tick_ns = last_tick_ns, .tasks_in_flight = -1, .tasks_queued = -1,
+                          .tasks_total = -1};
+    sum_threads(&s);
+    struct tl_procstat ps;
+    tl_procstat_read(&ps);
+    s.rss_bytes = ps.rss_bytes;
+    s.fds = ps.fds;
+    s.ctx_voluntary = ps.ctx_voluntary;
+    s.ctx_involuntary = ps.ctx_involuntary;
+    s.os_threads = ps.threads;
+    tl_task_counts(&s.tasks_in_flight, &s.tasks_queued, &s.tasks_total);
     tl_store_sample(&s);
+    write_sites(now);
+    observe_growth(&s);
 }
 
 static void stop_recording(void)
@@ -109,6 +175,8 @@ static void exit_detectors(void)
     struct tl_thread *exiting = tl_thread_is_agent(tl_self) ? NULL : tl_self;
     tl_blocked_at_exit(&graph, exiting, tl_now_ns());
     tl_thread_leak_at_exit(&graph, exiting);
+    tl_memory_leak_at_exit();
+    tl_task_leak_at_exit();
 }
 
 /* on_deadlock=abort: the deadlock is in the database; let a supervisor restart us. */

@@ -38,6 +38,11 @@ const char *tl_finding_kind_name(int kind)
     case TL_FINDING_LOCK_MISUSE: return TL_KIND_LOCK_MISUSE;
     case TL_FINDING_DEADLOCK: return TL_KIND_DEADLOCK;
     case TL_FINDING_BLOCKED: return TL_KIND_BLOCKED;
+    case TL_FINDING_MEMORY_LEAK: return TL_KIND_MEMORY_LEAK;
+    case TL_FINDING_MEMORY_GROWTH: return TL_KIND_MEMORY_GROWTH;
+    case TL_FINDING_THREAD_GROWTH: return TL_KIND_THREAD_GROWTH;
+    case TL_FINDING_TASK_LEAK: return TL_KIND_TASK_LEAK;
+    case TL_FINDING_TASK_GROWTH: return TL_KIND_TASK_GROWTH;
     default: return TL_KIND_THREAD_LEAK;
     }
 }

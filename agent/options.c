@@ -19,6 +19,13 @@ static void set_defaults(void)
     tl_options.block_threshold = 10.0;
     tl_options.on_deadlock_abort = 0;
     tl_options.stack_signal = SIGRTMAX - 4; /* glibc keeps the lowest real-time ones */
+    tl_options.trend_window = 60.0;
+    tl_options.trend_min_duration = 10.0;
+    tl_options.trend_alpha = 0.01;
+    tl_options.trend_min_bytes_per_s = 4096.0;
+    tl_options.trend_min_items_per_s = 0.2;
+    tl_options.sample_bytes = 512 * 1024;
+    tl_options.leak_scan_max = 1024.0 * 1024 * 1024;
 }
 
 static int parse_double(const char *v, double lo, double hi, double *out)
@@ -67,10 +74,38 @@ static int apply(const char *key, const char *value)
         if (strcmp(value, "report") != 0 && strcmp(value, "abort") != 0)
             goto bad;
         tl_options.on_deadlock_abort = strcmp(value, "abort") == 0;
+    } else if (strcmp(key, "sample_bytes") == 0) {
+        if (parse_double(value, 1, 1e12, &d) < 0)
+            goto bad;
+        tl_options.sample_bytes = d;
+    } else if (strcmp(key, "leak_scan_max") == 0) {
+        if (parse_double(value, 0, 1e15, &d) < 0)
+            goto bad;
+        tl_options.leak_scan_max = d;
     } else if (strcmp(key, "stack_signal") == 0) {
         if (parse_double(value, 0, SIGRTMAX, &d) < 0 || d != (int)d)
             goto bad;
         tl_options.stack_signal = (int)d;
+    } else if (strcmp(key, "trend_window") == 0) {
+        if (parse_double(value, 1, 1e6, &d) < 0)
+            goto bad;
+        tl_options.trend_window = d;
+    } else if (strcmp(key, "trend_min_duration") == 0) {
+        if (parse_double(value, 0.01, 1e6, &d) < 0)
+            goto bad;
+        tl_options.trend_min_duration = d;
+    } else if (strcmp(key, "trend_alpha") == 0) {
+        if (parse_double(value, 1e-12, 0.5, &d) < 0)
+            goto bad;
+        tl_options.trend_alpha = d;
+    } else if (strcmp(key, "trend_min_bytes_per_s") == 0) {
+        if (parse_double(value, 0, 1e15, &d) < 0)
+            goto bad;
+        tl_options.trend_min_bytes_per_s = d;
+    } else if (strcmp(key, "trend_min_items_per_s") == 0) {
+        if (parse_double(value, 0, 1e9, &d) < 0)
+            goto bad;
+        tl_options.trend_min_items_per_s = d;
     } else if (strcmp(key, "log") == 0) {
         if (parse_log(value, &tl_options.log) < 0)
             goto bad;

@@ -19,6 +19,13 @@ struct tl_options {
     double block_threshold;     /* seconds in one wait before blocked-thread (default 10) */
     int on_deadlock_abort;      /* on_deadlock=abort: abort() once a deadlock is written */
     int stack_signal;           /* signal that asks a blocked thread for its stack; 0 never */
+    double trend_window;        /* seconds of history a growth series keeps (default 60) */
+    double trend_min_duration;  /* seconds a growth must span to be reported (default 10) */
+    double trend_alpha;         /* one-sided Mann-Kendall significance (default 0.01) */
+    double trend_min_bytes_per_s; /* slower heap, RSS or site growth is ignored (default 4096) */
+    double trend_min_items_per_s; /* slower thread or task growth is ignored (default 0.2) */
+    double sample_bytes;        /* mean bytes between sampled allocations; 1 = every one */
+    double leak_scan_max;       /* bytes of memory scanned for references at exit */
 };
 
 extern struct tl_options tl_options;

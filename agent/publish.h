@@ -16,7 +16,8 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-enum tl_pub_type { TL_PUB_THREAD, TL_PUB_LOCK, TL_PUB_EDGE, TL_PUB_FINDING };
+enum tl_pub_type { TL_PUB_THREAD, TL_PUB_LOCK, TL_PUB_EDGE, TL_PUB_FINDING, TL_PUB_SITE,
+                   TL_PUB_TASK /* struct tl_task (task.c): tl_task_write() */ };
 
 struct tl_pub {
     struct tl_pub *next;  /* queue link, valid while queued */

@@ -2,6 +2,7 @@
 #include "real.h"
 
 #include <dlfcn.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "errors.h"
@@ -26,8 +27,36 @@ static void *lookup_versioned(const char *name, const char *version)
             *(void **)&tl_real.field = dlsym(RTLD_NEXT, name); \
     } while (0)
 
+static atomic_int resolving; /* threads inside tl_real_init */
+
+int tl_real_resolving(void)
+{
+    return atomic_load_explicit(&resolving, memory_order_relaxed) != 0;
+}
+
+static int lookup_all(void);
+
 int tl_real_init(void)
 {
+    atomic_fetch_add(&resolving, 1);
+    int rc = lookup_all();
+    atomic_fetch_sub(&resolving, 1);
+    return rc;
+}
+
+static int lookup_all(void)
+{
+    LOOKUP(malloc, "malloc");
+    LOOKUP(calloc, "calloc");
+    LOOKUP(realloc, "realloc");
+    LOOKUP(reallocarray, "reallocarray");
+    LOOKUP(free, "free");
+    LOOKUP(posix_memalign, "posix_memalign");
+    LOOKUP(aligned_alloc, "aligned_alloc");
+    LOOKUP(memalign, "memalign");
+    LOOKUP(valloc, "valloc");
+    LOOKUP(pvalloc, "pvalloc");
+    LOOKUP(malloc_usable_size, "malloc_usable_size");
     LOOKUP(pthread_create, "pthread_create");
     LOOKUP(pthread_join, "pthread_join");
     LOOKUP(pthread_tryjoin_np, "pthread_tryjoin_np");

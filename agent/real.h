@@ -75,6 +75,18 @@ struct tl_real {
     __typeof__(cnd_wait) *cnd_wait;
     __typeof__(cnd_timedwait) *cnd_timedwait;
 
+    __typeof__(malloc) *malloc;
+    __typeof__(calloc) *calloc;
+    __typeof__(realloc) *realloc;
+    __typeof__(reallocarray) *reallocarray;
+    __typeof__(free) *free;
+    __typeof__(posix_memalign) *posix_memalign;
+    __typeof__(aligned_alloc) *aligned_alloc;
+    void *(*memalign)(size_t, size_t);
+    void *(*valloc)(size_t);
+    void *(*pvalloc)(size_t);
+    size_t (*malloc_usable_size)(void *);
+
     __typeof__(fork) *fork;
     __typeof__(execve) *execve;
     __typeof__(execv) *execv;
@@ -91,6 +103,8 @@ extern struct tl_real tl_real;
 
 /* Looks every symbol up. Idempotent. Returns 0, or TL_EINVAL when a required one is missing. */
 int tl_real_init(void);
+/* Whether some thread is inside tl_real_init (dlsym may allocate: serve it elsewhere). */
+int tl_real_resolving(void);
 
 #define TL_REAL(fn) \
     (__builtin_expect(tl_real.fn != NULL, 1) ? tl_real.fn : (tl_real_init(), tl_real.fn))

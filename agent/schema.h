@@ -10,7 +10,7 @@
 #ifndef TL_SCHEMA_H
 #define TL_SCHEMA_H
 
-#define TL_SCHEMA_VERSION 2
+#define TL_SCHEMA_VERSION 3
 #define TL_SCHEMA_APP "threadlens" /* meta.value for key 'app' */
 
 /* Finding kinds: the exact strings of the JSON output and the database. */
@@ -45,7 +45,24 @@
     "CREATE TABLE IF NOT EXISTS sample(\n" \
     "  proc INTEGER NOT NULL, t_ns INTEGER NOT NULL, threads_live INTEGER,\n" \
     "  threads_total INTEGER, locks INTEGER, lock_edges INTEGER,\n" \
-    "  acquisitions INTEGER, contentions INTEGER, tick_ns INTEGER);\n" \
+    "  acquisitions INTEGER, contentions INTEGER, tick_ns INTEGER,\n" \
+    "  heap_live_bytes INTEGER, heap_live_count INTEGER,\n" \
+    "  heap_alloc_bytes INTEGER, heap_free_bytes INTEGER,\n" \
+    "  heap_alloc_count INTEGER, heap_free_count INTEGER,\n" \
+    "  rss_bytes INTEGER, fds INTEGER, ctx_voluntary INTEGER,\n" \
+    "  ctx_involuntary INTEGER, os_threads INTEGER,\n" \
+    "  tasks_in_flight INTEGER, tasks_queued INTEGER, tasks_total INTEGER);\n" \
+    "CREATE TABLE IF NOT EXISTS alloc_site(\n" \
+    "  proc INTEGER NOT NULL, id INTEGER NOT NULL, stack INTEGER,\n" \
+    "  function TEXT, first_ns INTEGER, PRIMARY KEY(proc, id));\n" \
+    "CREATE TABLE IF NOT EXISTS site_sample(\n" \
+    "  proc INTEGER NOT NULL, site INTEGER NOT NULL, t_ns INTEGER NOT NULL,\n" \
+    "  live_bytes INTEGER, live_count INTEGER, alloc_bytes INTEGER);\n" \
+    "CREATE TABLE IF NOT EXISTS task(\n" \
+    "  proc INTEGER NOT NULL, id INTEGER NOT NULL, name TEXT,\n" \
+    "  queued_ns INTEGER, started_ns INTEGER, ended_ns INTEGER,\n" \
+    "  submit_thread INTEGER, run_thread INTEGER, submit_stack INTEGER,\n" \
+    "  PRIMARY KEY(proc, id));\n" \
     "CREATE TABLE IF NOT EXISTS stack(\n" \
     "  id INTEGER PRIMARY KEY, hash INTEGER NOT NULL UNIQUE, depth INTEGER);\n" \
     "CREATE TABLE IF NOT EXISTS frame(\n" \
@@ -84,6 +101,18 @@
     "         t.end_ns, t.end_how\n" \
     "  FROM thread t JOIN process p ON p.id = t.proc\n" \
     "  LEFT JOIN thread c ON c.proc = t.proc AND c.id = t.creator;\n" \
+    "CREATE VIEW IF NOT EXISTS alloc_sites AS\n" \
+    "  SELECT p.pid, a.id, a.function, a.stack,\n" \
+    "         (SELECT live_bytes FROM site_sample s WHERE s.proc = a.proc\n" \
+    "          AND s.site = a.id ORDER BY t_ns DESC LIMIT 1) AS live_bytes,\n" \
+    "         (SELECT live_count FROM site_sample s WHERE s.proc = a.proc\n" \
+    "          AND s.site = a.id ORDER BY t_ns DESC LIMIT 1) AS live_count\n" \
+    "  FROM alloc_site a JOIN process p ON p.id = a.proc;\n" \
+    "CREATE VIEW IF NOT EXISTS tasks AS\n" \
+    "  SELECT p.pid, t.id, t.name, t.queued_ns, t.started_ns, t.ended_ns,\n" \
+    "         t.started_ns - t.queued_ns AS queue_wait_ns,\n" \
+    "         t.ended_ns - t.started_ns AS run_ns, t.run_thread\n" \
+    "  FROM task t JOIN process p ON p.id = t.proc;\n" \
     "CREATE VIEW IF NOT EXISTS lock_edges AS\n" \
     "  SELECT p.pid, e.id, a.kind AS from_kind,\n" \
     "         coalesce(a.name, printf('0x%x', a.addr)) AS from_lock,\n" \

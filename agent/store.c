@@ -17,7 +17,7 @@
 enum stmt_id {
     ST_PROCESS, ST_PROCESS_END, ST_STACK_INSERT, ST_STACK_FIND, ST_FRAME, ST_THREAD,
     ST_THREAD_EVENT, ST_LOCK, ST_LOCK_COUNTS, ST_EDGE, ST_FINDING, ST_FINDING_SEVERITY, ST_FINDING_RESOLVED, ST_ITEM,
-    ST_SAMPLE,
+    ST_SAMPLE, ST_TASK, ST_SITE, ST_SITE_SAMPLE,
     ST_COUNT
 };
 
@@ -45,7 +45,17 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_ITEM] = "INSERT INTO finding_item(finding, seq, role, thread, lock, edge, stack, detail) "
                 "VALUES(?,?,?,?,?,?,?,?)",
     [ST_SAMPLE] = "INSERT INTO sample(proc, t_ns, threads_live, threads_total, locks, "
-                  "lock_edges, acquisitions, contentions, tick_ns) VALUES(?,?,?,?,?,?,?,?,?)",
+                  "lock_edges, acquisitions, contentions, tick_ns, heap_live_bytes, "
+                  "heap_live_count, heap_alloc_bytes, heap_free_bytes, heap_alloc_count, "
+                  "heap_free_count, rss_bytes, fds, ctx_voluntary, ctx_involuntary, os_threads, "
+                  "tasks_in_flight, tasks_queued, tasks_total) "
+                  "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    [ST_TASK] = "INSERT OR REPLACE INTO task(proc, id, name, queued_ns, started_ns, ended_ns, "
+                "submit_thread, run_thread, submit_stack) VALUES(?,?,?,?,?,?,?,?,?)",
+    [ST_SITE] = "INSERT OR IGNORE INTO alloc_site(proc, id, stack, function, first_ns) "
+                "VALUES(?,?,?,?,?)",
+    [ST_SITE_SAMPLE] = "INSERT INTO site_sample(proc, site, t_ns, live_bytes, live_count, "
+                       "alloc_bytes) VALUES(?,?,?,?,?,?)",
 };
 
 static sqlite3 *db;                 /* collector only */
@@ -601,7 +611,74 @@ int tl_store_sample(const struct tl_sample *s)
     sqlite3_bind_int64(st, 7, (int64_t)s->acquisitions);
     sqlite3_bind_int64(st, 8, (int64_t)s->contentions);
     sqlite3_bind_int64(st, 9, s->tick_ns);
+    const int64_t more[] = {s->heap_live_bytes, s->heap_live_count,
+                            (int64_t)s->heap_alloc_bytes, (int64_t)s->heap_free_bytes,
+                            (int64_t)s->heap_alloc_count, (int64_t)s->heap_free_count,
+                            s->rss_bytes, s->fds, s->ctx_voluntary, s->ctx_involuntary,
+                            s->os_threads, s->tasks_in_flight, s->tasks_queued, s->tasks_total};
+    for (int i = 0; i < (int)(sizeof more / sizeof more[0]); i++) {
+        if (more[i] < 0)
+            sqlite3_bind_null(st, 10 + i);
+        else
+            sqlite3_bind_int64(st, 10 + i, more[i]);
+    }
     return step_done(st) < 0 ? fail("cannot write a sample") : 0;
+}
+
+int tl_store_task(const struct tl_task_row *t)
+{
+    int64_t stack = stack_id(t->submit_stack);
+    if (stack < 0)
+        return fail("cannot write a stack");
+    sqlite3_stmt *st = stmts[ST_TASK];
+    sqlite3_bind_int64(st, 1, proc_id);
+    sqlite3_bind_int64(st, 2, (int64_t)t->id);
+    bind_text_or_null(st, 3, t->name);
+    bind_id_or_null(st, 4, t->queued_ns);
+    bind_id_or_null(st, 5, t->started_ns);
+    bind_id_or_null(st, 6, t->ended_ns);
+    bind_id_or_null(st, 7, t->submit_thread);
+    bind_id_or_null(st, 8, t->run_thread);
+    bind_id_or_null(st, 9, stack);
+    return step_done(st) < 0 ? fail("cannot write a task") : 0;
+}
+
+void tl_store_stack_function(struct tl_stack *stack, char *buf, size_t size)
+{
+    struct tl_symbol sym;
+    if (stack && stack->depth && tl_symbols_lookup(stack->pc[0] - 1, &sym) == 0 && sym.name)
+        snprintf(buf, size, "%s", sym.name);
+    else
+        snprintf(buf, size, "??");
+}
+
+int tl_store_site(const struct tl_site_row *site)
+{
+    int64_t stack = stack_id(site->stack);
+    if (stack < 0)
+        return fail("cannot write a stack");
+    char function[256];
+    tl_store_stack_function(site->stack, function, sizeof function);
+    sqlite3_stmt *st = stmts[ST_SITE];
+    sqlite3_bind_int64(st, 1, proc_id);
+    sqlite3_bind_int(st, 2, (int)site->id);
+    bind_id_or_null(st, 3, stack);
+    sqlite3_bind_text(st, 4, function, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 5, site->first_ns);
+    return step_done(st) < 0 ? fail("cannot write an allocation site") : 0;
+}
+
+int tl_store_site_sample(uint32_t site, int64_t t_ns, int64_t live_bytes, int64_t live_count,
+                         int64_t alloc_bytes)
+{
+    sqlite3_stmt *st = stmts[ST_SITE_SAMPLE];
+    sqlite3_bind_int64(st, 1, proc_id);
+    sqlite3_bind_int(st, 2, (int)site);
+    sqlite3_bind_int64(st, 3, t_ns);
+    sqlite3_bind_int64(st, 4, live_bytes);
+    sqlite3_bind_int64(st, 5, live_count);
+    sqlite3_bind_int64(st, 6, alloc_bytes);
+    return step_done(st) < 0 ? fail("cannot write a site sample") : 0;
 }
 
 int tl_store_process_end(int64_t end_ns, int status, const char *reason)

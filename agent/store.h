@@ -29,6 +29,26 @@ struct tl_sample {
     uint32_t threads_live, threads_total, locks, edges;
     uint64_t acquisitions, contentions;
     int64_t tick_ns;      /* how long the previous tick took */
+    int64_t heap_live_bytes, heap_live_count;        /* from the malloc counters */
+    uint64_t heap_alloc_bytes, heap_free_bytes, heap_alloc_count, heap_free_count;
+    int64_t rss_bytes, fds, ctx_voluntary, ctx_involuntary, os_threads; /* /proc/self; -1 unknown */
+    int64_t tasks_in_flight, tasks_queued, tasks_total;
+};
+
+/* One task's life (task API), written when it changes. Times 0 = not yet. */
+struct tl_task_row {
+    uint64_t id;
+    const char *name;           /* NULL when unnamed */
+    int64_t queued_ns, started_ns, ended_ns;
+    uint32_t submit_thread, run_thread;
+    struct tl_stack *submit_stack;
+};
+
+/* An allocation site: the sampled allocations' stack. */
+struct tl_site_row {
+    uint32_t id;
+    struct tl_stack *stack;
+    int64_t first_ns;
 };
 
 int tl_store_open(const char *path, const struct tl_process_info *info);
@@ -55,6 +75,13 @@ int tl_store_edge(const struct tl_edge *e);
 /* Inserts the finding with its items, or updates its severity when it changed. */
 int tl_store_finding(struct tl_finding *f);
 int tl_store_sample(const struct tl_sample *s);
+int tl_store_task(const struct tl_task_row *t);
+/* Inserts the site row (first call for a site) and returns 0; function named from its stack. */
+int tl_store_site(const struct tl_site_row *site);
+int tl_store_site_sample(uint32_t site, int64_t t_ns, int64_t live_bytes, int64_t live_count,
+                         int64_t alloc_bytes);
+/* The function of the first frame of `stack` ("??" when unknown), for summaries. Can't fail. */
+void tl_store_stack_function(struct tl_stack *stack, char *buf, size_t size);
 /* status < 0: unknown. */
 int tl_store_process_end(int64_t end_ns, int status, const char *reason);
 

@@ -90,6 +90,10 @@ struct tl_thread {
                                       thread created detached); 0 = joinable */
     unsigned written_events;       /* collector only: thread_event rows already written */
     struct tl_wait_record wait;    /* what it blocks on now */
+    /* Heap counters (heap.h): written by the owner with plain stores, summed by the collector. */
+    _Atomic uint64_t heap_alloc_bytes, heap_free_bytes, heap_alloc_count, heap_free_count;
+    int64_t heap_until_sample;     /* bytes left before the next sampled allocation */
+    uint64_t heap_rng;             /* xorshift state for the sampling intervals */
     unsigned seen_seq;             /* collector only: wait episode seen at seen_ns */
     int64_t seen_ns;               /* collector only: first tick that saw it */
     unsigned reported_seq;         /* collector only: episode reported as blocked */

@@ -10,3 +10,6 @@ cmake --build build-release -j2
 build-release/bin/tl-bench-compare --rounds "${ROUNDS:-5}" \
     --threadlens build-release/bin/threadlens \
     -- build-release/bin/tl-bench-lock "$@"
+build-release/bin/tl-bench-compare --rounds "${ROUNDS:-5}" \
+    --threadlens build-release/bin/threadlens \
+    -- build-release/bin/tl-bench-alloc

@@ -3,7 +3,7 @@
 # Anything else leaking out of libthreadlens.so could interpose on the program by accident.
 set -euo pipefail
 lib=$1
-allowed='^(pthread_[a-z_]+|sem_[a-z]+|thrd_[a-z]+|mtx_[a-z]+|cnd_[a-z]+|exec[lvpe]*|fexecve|exit|_exit|__libc_start_main|threadlens_[a-z_]+)$'
+allowed='^(pthread_[a-z_]+|sem_[a-z]+|malloc|calloc|realloc|reallocarray|free|posix_memalign|aligned_alloc|memalign|valloc|pvalloc|malloc_usable_size|thrd_[a-z]+|mtx_[a-z]+|cnd_[a-z]+|exec[lvpe]*|fexecve|exit|_exit|__libc_start_main|threadlens_[a-z_]+)$'
 exports=$(nm -D --defined-only "$lib" | awk '{print $3}' | sed 's/@.*//')
 [ -n "$exports" ] || { echo "no exported symbols in $lib"; exit 1; }
 bad=$(printf '%s\n' "$exports" | grep -Ev "$allowed" || true)

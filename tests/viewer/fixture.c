@@ -296,7 +296,7 @@ static void newer(sqlite3 *db)
     sql(db, pragma);
 }
 
-/* A database of the previous schema version (no finding.resolved_ns). */
+/* A database of the previous schema version. */
 static void older(sqlite3 *db)
 {
     char pragma[64];

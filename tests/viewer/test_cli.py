@@ -10,6 +10,7 @@ Exit codes, stderr lines, report lines and JSON values are asserted exactly.
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -639,18 +640,30 @@ def case_wrongapp():
     expect_db_error(make("wrongapp"), "not a threadlens database (meta app is 'somethingelse')")
 
 
+def schema_version():
+    """TL_SCHEMA_VERSION, as the viewer under test was built with it."""
+    header = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "agent",
+                          "schema.h")
+    with open(header) as f:
+        return int(re.search(r"#define TL_SCHEMA_VERSION (\d+)", f.read()).group(1))
+
+
 def case_newer():
-    expect_db_error(make("newer"), "schema version 3 is newer than this threadlens-top reads")
+    expect_db_error(make("newer"), "schema version %d is newer than this threadlens-top reads"
+                    % (schema_version() + 1))
 
 
 def case_older():
-    """A version-1 database (no finding.resolved_ns) is refused, not misread."""
-    expect_db_error(make("older"), "older.db: schema version 1 is older than this threadlens-top"
-                    " reads (2); read it with the threadlens-top of the release that wrote it")
+    """A database of the previous version is refused, not misread."""
+    v = schema_version()
+    expect_db_error(make("older"), "older.db: schema version %d is older than this threadlens-top"
+                    " reads (%d); read it with the threadlens-top of the release that wrote it"
+                    % (v - 1, v))
 
 
 def case_unversioned():
-    expect_db_error(make("unversioned"), "unsupported schema version 0 (expected 2)")
+    expect_db_error(make("unversioned"), "unsupported schema version 0 (expected %d)"
+                    % schema_version())
 
 
 def case_wal():

@@ -1,0 +1,194 @@
+/* heap.c - heap counters, allocation sampling and sites (see heap.h). */
+#include "heap.h"
+
+#include <errno.h>
+#include <math.h>
+
+#include "addrmap.h"
+#include "arena.h"
+#include "clock.h"
+#include "log.h"
+#include "spin.h"
+
+#define SAMPLED_ORDER 20 /* sampled blocks alive at once, at most about half of this */
+#define SITES_ORDER 16
+
+static double mean_bytes = 512 * 1024;      /* set at init */
+static struct tl_addrmap sampled;           /* block address -> struct tl_sampled */
+static struct tl_addrmap sites;             /* interned stack -> struct tl_site */
+static atomic_long sampled_live;            /* entries in `sampled`: frees skip it at 0 */
+static struct tl_site *_Atomic all_sites;
+static atomic_uint next_site_id = 1;
+static struct tl_spin free_lock = TL_SPIN_INIT;
+static struct tl_sampled *free_entries;     /* recycled entries, under free_lock */
+static atomic_int full_logged;
+
+int tl_heap_init(double sample_bytes)
+{
+    mean_bytes = sample_bytes < 1 ? 1 : sample_bytes;
+    if (tl_addrmap_init(&sampled, SAMPLED_ORDER) < 0 || tl_addrmap_init(&sites, SITES_ORDER) < 0)
+        return -1;
+    return 0;
+}
+
+static uint64_t next_random(struct tl_thread *self)
+{
+    uint64_t x = self->heap_rng;
+    if (!x)
+        x = 0x9E3779B97F4A7C15ull ^ ((uint64_t)self->id << 32); /* deterministic per thread */
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    self->heap_rng = x;
+    return x;
+}
+
+/* An exponential interval of mean `mean_bytes`: the gaps of a Poisson process over bytes. */
+static int64_t next_interval(struct tl_thread *self)
+{
+    if (mean_bytes <= 1)
+        return 1;
+    double u = ((double)(next_random(self) >> 11) + 0.5) / 9007199254740992.0; /* (0, 1) */
+    double gap = -log(u) * mean_bytes;
+    return gap < 1 ? 1 : (int64_t)gap;
+}
+
+static struct tl_site *site_of(struct tl_stack *stack)
+{
+    struct tl_addrmap_slot *slot = tl_addrmap_slot(&sites, (uintptr_t)stack, 1);
+    if (!slot)
+        return NULL;
+    struct tl_site *site = atomic_load_explicit(&slot->value, memory_order_acquire);
+    if (site)
+        return site;
+    struct tl_site *fresh = tl_arena_alloc(sizeof *fresh);
+    if (!fresh)
+        return NULL;
+    fresh->pub.type = TL_PUB_SITE;
+    fresh->stack = stack;
+    fresh->first_ns = tl_now_ns();
+    fresh->id = atomic_fetch_add(&next_site_id, 1);
+    if (!atomic_compare_exchange_strong(&slot->value, &site, fresh))
+        return site; /* another thread made it first */
+    struct tl_site *head = atomic_load(&all_sites);
+    do {
+        fresh->next_all = head;
+    } while (!atomic_compare_exchange_weak(&all_sites, &head, fresh));
+    tl_publish(&fresh->pub);
+    return fresh;
+}
+
+static struct tl_sampled *entry_get(void)
+{
+    tl_spin_lock(&free_lock);
+    struct tl_sampled *e = free_entries;
+    if (e)
+        free_entries = e->next_free;
+    tl_spin_unlock(&free_lock);
+    return e ? e : tl_arena_alloc(sizeof *e);
+}
+
+static void entry_put(struct tl_sampled *e)
+{
+    tl_spin_lock(&free_lock);
+    e->next_free = free_entries;
+    free_entries = e;
+    tl_spin_unlock(&free_lock);
+}
+
+static void sample(struct tl_thread *self, void *p, size_t size)
+{
+    int saved_errno = errno;
+    self->in_agent++;
+    struct tl_site *site = site_of(tl_stack_capture());
+    struct tl_addrmap_slot *slot = site ? tl_addrmap_slot(&sampled, (uintptr_t)p, 1) : NULL;
+    struct tl_sampled *e = slot ? entry_get() : NULL;
+    if (e) {
+        double prob = mean_bytes <= 1 ? 1.0 : -expm1(-(double)size / mean_bytes);
+        e->site = site;
+        e->addr = (uintptr_t)p;
+        e->size = size;
+        e->weight_count = (int64_t)(1.0 / prob + 0.5);
+        e->weight_bytes = (int64_t)((double)size / prob + 0.5);
+        atomic_fetch_add(&site->live_bytes, e->weight_bytes);
+        atomic_fetch_add(&site->live_count, e->weight_count);
+        atomic_fetch_add(&site->alloc_bytes, e->weight_bytes);
+        struct tl_sampled *old = atomic_exchange(&slot->value, e);
+        if (old) /* freed behind our back (an untracked free): drop the stale entry */
+            entry_put(old);
+        else
+            atomic_fetch_add(&sampled_live, 1);
+    } else if (!slot && site && !atomic_exchange(&full_logged, 1)) {
+        tl_log(TL_LOG_ERROR, "sampled-allocation table full; allocation sites are incomplete");
+    }
+    self->heap_until_sample = next_interval(self);
+    self->in_agent--;
+    errno = saved_errno;
+}
+
+void tl_heap_on_alloc(struct tl_thread *self, void *p, size_t size)
+{
+    uint64_t n = atomic_load_explicit(&self->heap_alloc_bytes, memory_order_relaxed);
+    atomic_store_explicit(&self->heap_alloc_bytes, n + size, memory_order_relaxed);
+    n = atomic_load_explicit(&self->heap_alloc_count, memory_order_relaxed);
+    atomic_store_explicit(&self->heap_alloc_count, n + 1, memory_order_relaxed);
+    if (self->heap_until_sample == 0)
+        self->heap_until_sample = next_interval(self); /* a new thread's first allocation */
+    self->heap_until_sample -= (int64_t)size;
+    if (__builtin_expect(self->heap_until_sample <= 0, 0))
+        sample(self, p, size);
+}
+
+void tl_heap_on_free(struct tl_thread *self, void *p, size_t size)
+{
+    uint64_t n = atomic_load_explicit(&self->heap_free_bytes, memory_order_relaxed);
+    atomic_store_explicit(&self->heap_free_bytes, n + size, memory_order_relaxed);
+    n = atomic_load_explicit(&self->heap_free_count, memory_order_relaxed);
+    atomic_store_explicit(&self->heap_free_count, n + 1, memory_order_relaxed);
+    if (atomic_load_explicit(&sampled_live, memory_order_relaxed) == 0)
+        return;
+    struct tl_addrmap_slot *slot = tl_addrmap_slot(&sampled, (uintptr_t)p, 0);
+    if (!slot || !atomic_load_explicit(&slot->value, memory_order_relaxed))
+        return;
+    struct tl_sampled *e = atomic_exchange(&slot->value, NULL);
+    if (!e)
+        return;
+    atomic_fetch_sub(&sampled_live, 1);
+    atomic_fetch_sub(&e->site->live_bytes, e->weight_bytes);
+    atomic_fetch_sub(&e->site->live_count, e->weight_count);
+    self->in_agent++;
+    entry_put(e);
+    self->in_agent--;
+}
+
+struct tl_site *tl_heap_sites(void)
+{
+    return atomic_load(&all_sites);
+}
+
+void tl_heap_for_each_sampled(void (*fn)(const struct tl_sampled *s, void *arg), void *arg)
+{
+    if (!sampled.slots)
+        return;
+    for (size_t i = 0; i <= sampled.mask; i++) {
+        struct tl_sampled *e = atomic_load(&sampled.slots[i].value);
+        if (e)
+            fn(e, arg);
+    }
+}
+
+void tl_heap_table_range(uintptr_t *lo, uintptr_t *hi)
+{
+    *lo = (uintptr_t)sampled.slots;
+    *hi = *lo + (sampled.mask + 1) * sizeof *sampled.slots;
+}
+
+void tl_heap_after_fork_child(void)
+{
+    tl_spin_reset(&free_lock);
+    /* The child's collector writes the sites again under its own process row. */
+    for (struct tl_site *s = atomic_load(&all_sites); s; s = s->next_all) {
+        atomic_store(&s->pub.queued, 0);
+        tl_publish(&s->pub);
+    }
+}

@@ -1,0 +1,21 @@
+/*
+ * procstat.h - what the kernel says about the process, read each tick from
+ * /proc/self: resident memory, threads, open file descriptors, context
+ * switches. Collector only. Fields it cannot read are -1.
+ */
+#ifndef TL_PROCSTAT_H
+#define TL_PROCSTAT_H
+
+#include <stdint.h>
+
+struct tl_procstat {
+    int64_t rss_bytes;
+    int64_t threads;
+    int64_t fds;
+    int64_t ctx_voluntary;
+    int64_t ctx_involuntary;
+};
+
+void tl_procstat_read(struct tl_procstat *out);
+
+#endif
