@@ -38,6 +38,10 @@ static int wake_fd = -1;        /* eventfd: wakes the collector before its tick 
 static volatile sig_atomic_t pending_signal; /* a termination signal to flush for */
 static struct tl_waitgraph graph; /* rebuilt every tick, collector_lock */
 static int new_deadlocks;       /* under collector_lock: reported in the current tick */
+static struct tl_pub *backlog;  /* under collector_lock: taken from the queue, not yet written */
+static int finishing;           /* under collector_lock: the last tick writes everything */
+#define TICK_BATCH 20000        /* records written per tick at most */
+#define BACKLOG_PAUSE_NS 20000000 /* between ticks while a backlog remains */
 static int stopping;            /* under collector_lock: no more ticks */
 static int finished;            /* under collector_lock: the process end was written */
 static int all_exited;          /* under collector_lock */
@@ -189,6 +193,25 @@ static void abort_if_asked(void)
     new_deadlocks = 0;
 }
 
+/*
+ * Writes up to `max` queued records, oldest first. What is left waits in
+ * `backlog` (still marked queued, so producers do not queue it twice; its
+ * latest state is read when it is written) and the collector comes back
+ * soon: one tick's transaction stays short, so other writers of the file
+ * (an exec'd or forked process) get their turn within the busy timeout.
+ */
+static void write_batch(size_t max)
+{
+    if (!backlog)
+        backlog = tl_publish_take_all();
+    for (size_t n = 0; backlog && n < max; n++) {
+        struct tl_pub *p = backlog;
+        backlog = p->next; /* read before done(): the record may be queued again at once */
+        tl_publish_done(p);
+        write_record(p);
+    }
+}
+
 /* One transaction: the queue, severity changes, a sample. collector_lock held. */
 static void tick_locked(void)
 {
@@ -201,11 +224,7 @@ static void tick_locked(void)
         stop_recording();
         return;
     }
-    for (struct tl_pub *p = tl_publish_take_all(), *next; p; p = next) {
-        next = p->next; /* read before done(): the record may be queued again at once */
-        tl_publish_done(p);
-        write_record(p);
-    }
+    write_batch(finishing ? SIZE_MAX : TICK_BATCH);
     for (struct tl_finding *f = findings; f; f = f->next_open) {
         if (f->kind == TL_FINDING_LOCK_ORDER)
             atomic_store(&f->severity, tl_lock_order_severity(f));
@@ -223,7 +242,8 @@ static void tick_locked(void)
 /* Sleeps until the next tick or a wake-up (all threads gone, a signal, the exit flush). */
 static void sleep_until_tick(void)
 {
-    int64_t deadline = tl_mono_ns() + (int64_t)(tl_options.interval * 1e9);
+    int64_t pause = backlog ? BACKLOG_PAUSE_NS : (int64_t)(tl_options.interval * 1e9);
+    int64_t deadline = tl_mono_ns() + pause;
     for (;;) {
         int64_t left = deadline - tl_mono_ns();
         if (left <= 0)
@@ -361,6 +381,7 @@ void tl_collector_finish(int status, const char *reason)
     if (started && !finished) {
         if (reason && strcmp(reason, "exit") == 0)
             exit_detectors();
+        finishing = 1;
         tick_locked();
         finished = 1;
         if (!stopping && tl_store_is_open()) {
@@ -382,7 +403,9 @@ void tl_collector_flush_for_exec(void)
     guard_enter();
     TL_REAL(mutex_lock)(&collector_lock);
     if (started && !finished) {
+        finishing = 1; /* the image ends here unless exec fails */
         tick_locked();
+        finishing = 0;
         if (!stopping && tl_store_begin() == 0 &&
             tl_store_process_end(tl_now_ns(), -1, "exec") == 0)
             tl_store_commit();
@@ -408,7 +431,8 @@ void tl_collector_after_fork_child(void)
     collector_lock = fresh;
     tl_store_abandon();
     findings = NULL;
-    stopping = finished = all_exited = started = 0;
+    stopping = finished = all_exited = started = finishing = 0;
+    backlog = NULL;
     pending_signal = 0;
     new_deadlocks = 0;
     if (wake_fd >= 0)

@@ -1,6 +1,7 @@
 /*
  * main.c - threadlens-top: command line and dispatch.
  *
+ *   threadlens-top [--no-color] DB   the interactive dashboard (tui.c)
  *   threadlens-top --report DB   findings as text
  *   threadlens-top --json DB     findings as JSON
  *
@@ -11,13 +12,16 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "db.h"
 #include "export_json.h"
 #include "load.h"
 #include "report.h"
 #include "schema.h"
+#include "tui.h"
 
 #ifndef TL_VERSION
 #define TL_VERSION "unknown"
@@ -30,13 +34,16 @@ enum mode { MODE_LIVE, MODE_REPORT, MODE_JSON };
 struct options {
     enum mode mode;   /* what to print */
     const char *path; /* database file */
+    bool no_color;    /* --no-color */
 };
 
 static const char usage_text[] =
-    "usage: threadlens-top [--report | --json] DB\n"
+    "usage: threadlens-top [--report | --json | --no-color] DB\n"
     "\n"
-    "Shows the findings of a threadlens database (written by `threadlens run`).\n"
+    "Shows a threadlens database (written by `threadlens run`): without an option,\n"
+    "as an interactive dashboard that follows the database while it is written.\n"
     "\n"
+    "  --no-color   draw the dashboard without colours (also: NO_COLOR set)\n"
     "  --report     print the findings as text, with stacks\n"
     "  --json       print the findings as one JSON document\n"
     "  --help       print this help\n"
@@ -87,6 +94,8 @@ static int parse_args(int argc, char **argv, struct options *o)
             rc = set_mode(o, MODE_REPORT);
         else if (strcmp(a, "--json") == 0)
             rc = set_mode(o, MODE_JSON);
+        else if (strcmp(a, "--no-color") == 0)
+            o->no_color = true;
         else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
             return fputs(usage_text, stdout) == EOF ? EXIT_ERROR : 0;
         else if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0)
@@ -131,15 +140,42 @@ static int run(const struct options *o)
     return finish_output(status);
 }
 
+/*
+ * The dashboard. A bad database is reported before the terminal is touched,
+ * and so is a missing terminal (stdin and stdout must be one).
+ */
+static int live(const struct options *o)
+{
+    struct tl_tui_options t = {.path = o->path, .color = !o->no_color};
+    const char *no_color = getenv("NO_COLOR");
+    struct tl_db *db = NULL;
+    char err[512];
+    int status;
+
+    if (no_color && no_color[0])
+        t.color = false;
+    if (tl_db_open(o->path, &db, err, sizeof(err)) != 0)
+        return fail(err, NULL);
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+        tl_db_close(db);
+        return fail("the interactive view needs a terminal; use --report or --json", NULL);
+    }
+    status = tl_tui_run(db, &t);
+    tl_db_close(db);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
-    struct options o = {.mode = MODE_LIVE, .path = NULL};
+    struct options o = {.mode = MODE_LIVE, .path = NULL, .no_color = false};
     int rc = parse_args(argc, argv, &o);
 
     if (rc >= 0)
         return rc;
+    if (o.mode == MODE_LIVE && !o.path)
+        return fail("a database file is needed (try --help)", NULL);
     if (o.mode == MODE_LIVE)
-        return fail("the interactive view is not built yet; use --report or --json", NULL);
+        return live(&o);
     if (!o.path)
         return fail(o.mode == MODE_JSON ? "--json" : "--report", " needs a database file");
     return run(&o);

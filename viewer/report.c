@@ -553,6 +553,15 @@ static const char *plural(size_t n)
     return n == 1 ? "" : "s";
 }
 
+/*
+ * Writes one finding's block exactly as the whole report prints it (the
+ * viewer's Findings detail pane). Write errors stay in ferror(out).
+ */
+void tl_report_finding(FILE *out, const struct tl_finding *f)
+{
+    put_finding(out, f);
+}
+
 /* Writes the whole report of run to out. Write errors stay in ferror(out). */
 void tl_report_write(FILE *out, const struct tl_run *run)
 {

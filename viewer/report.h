@@ -14,5 +14,6 @@
 #include "load.h"
 
 void tl_report_write(FILE *out, const struct tl_run *run);
+void tl_report_finding(FILE *out, const struct tl_finding *f);
 
 #endif

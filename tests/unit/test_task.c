@@ -26,16 +26,22 @@
 
 /* ---- stubs: the thread registry ---------------------------------------------------- */
 
+#define MAX_THREADS 8
+
 __thread struct tl_thread *tl_self __attribute__((tls_model("initial-exec")));
 atomic_int tl_active = 1;
-static atomic_uint next_thread_id = 1;
+static struct tl_thread thread_records[MAX_THREADS]; /* never freed, like the agent's */
+static atomic_uint nthreads;
 
 struct tl_thread *tl_thread_self_slow(void)
 {
     if (!atomic_load(&tl_active))
         return NULL;
-    struct tl_thread *t = calloc(1, sizeof *t); /* leaked, like the agent's records */
-    t->id = atomic_fetch_add(&next_thread_id, 1);
+    unsigned i = atomic_fetch_add(&nthreads, 1);
+    if (i >= MAX_THREADS)
+        return NULL;
+    struct tl_thread *t = &thread_records[i];
+    t->id = i + 1;
     tl_self = t;
     return t;
 }
