@@ -78,6 +78,8 @@ static struct tl_site *site_of(struct tl_stack *stack)
     return fresh;
 }
 
+static struct tl_sampled *_Atomic all_entries; /* push-only: the exit walk reads it */
+
 static struct tl_sampled *entry_get(void)
 {
     tl_spin_lock(&free_lock);
@@ -85,7 +87,16 @@ static struct tl_sampled *entry_get(void)
     if (e)
         free_entries = e->next_free;
     tl_spin_unlock(&free_lock);
-    return e ? e : tl_arena_alloc(sizeof *e);
+    if (e)
+        return e;
+    e = tl_arena_alloc(sizeof *e);
+    if (e) {
+        struct tl_sampled *head = atomic_load(&all_entries);
+        do {
+            e->next_all = head;
+        } while (!atomic_compare_exchange_weak(&all_entries, &head, e));
+    }
+    return e;
 }
 
 static void entry_put(struct tl_sampled *e)
@@ -166,13 +177,16 @@ struct tl_site *tl_heap_sites(void)
     return atomic_load(&all_sites);
 }
 
+/*
+ * Walks the entries, not the table: the table is mostly untouched pages, and
+ * reading them all would fault in 16 MiB at every exit. An entry is live
+ * when the table still maps its address to it.
+ */
 void tl_heap_for_each_sampled(void (*fn)(const struct tl_sampled *s, void *arg), void *arg)
 {
-    if (!sampled.slots)
-        return;
-    for (size_t i = 0; i <= sampled.mask; i++) {
-        struct tl_sampled *e = atomic_load(&sampled.slots[i].value);
-        if (e)
+    for (struct tl_sampled *e = atomic_load(&all_entries); e; e = e->next_all) {
+        struct tl_addrmap_slot *slot = e->addr ? tl_addrmap_slot(&sampled, e->addr, 0) : NULL;
+        if (slot && atomic_load(&slot->value) == e)
             fn(e, arg);
     }
 }

@@ -46,6 +46,7 @@ struct tl_sampled {
     uintptr_t addr;
     size_t size;                       /* usable size */
     struct tl_sampled *next_free;
+    struct tl_sampled *next_all;       /* every entry ever made; immutable once pushed */
 };
 
 int tl_heap_init(double sample_bytes);
