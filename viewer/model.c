@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,7 +217,8 @@ static int load_threads(struct tl_db *db, struct tl_model *m)
         t->end_ns = col_int(st, 8);
         t->end_how = col_str(st, 9);
         p = tl_model_proc(m, t->proc);
-        if (t->end_ns != TL_NULL)
+        /* the main thread ends with its process, which records no thread end */
+        if (t->end_ns != TL_NULL || (t->id == 1 && p && p->end_ns != TL_NULL))
             t->state = TL_TS_EXITED;
         else if (p && p->end_ns != TL_NULL)
             t->state = TL_TS_ALIVE_EXIT;

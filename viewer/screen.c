@@ -105,15 +105,14 @@ void tl_screen_put_stack(FILE *out, const struct tl_env *env, int64_t stack, con
     tl_model_frames_free(&frames);
 }
 
-/* "pid 1234 /usr/bin/prog  up 3.2 s  running" or "... exited with status 0". */
+/* "pid 1234 running, up 3.2 s: /usr/bin/prog" or "pid 1234 exited with status 0, ran ...". */
 void tl_screen_put_process(FILE *out, const struct tl_mproc *p, const struct tl_env *env)
 {
     char up[32];
     int64_t end = p->end_ns != TL_NULL ? p->end_ns : env->now_ns;
 
     tl_fmt_duration(up, sizeof(up), p->start_ns == TL_NULL ? -1 : end - p->start_ns);
-    fprintf(out, "pid %" PRId64 " %s  %s %s  ", p->pid, p->exe ? p->exe : "?",
-            p->end_ns == TL_NULL ? "up" : "ran", up);
+    fprintf(out, "pid %" PRId64 " ", p->pid);
     if (p->end_ns == TL_NULL)
         fputs("running", out);
     else if (p->exit_status == TL_NULL)
@@ -122,6 +121,8 @@ void tl_screen_put_process(FILE *out, const struct tl_mproc *p, const struct tl_
         fprintf(out, "exited with status %" PRId64, p->exit_status);
     else
         fprintf(out, "ended with status %" PRId64 " (%s)", p->exit_status, p->end_reason);
+    fprintf(out, ", %s %s: %s", p->end_ns == TL_NULL ? "up" : "ran", up,
+            p->exe ? p->exe : "?");
 }
 
 /* A row id unique across processes. */

@@ -1,0 +1,370 @@
+/*
+ * test_model.c - viewer/model.c: the queries behind the dashboard's views,
+ * against a database built here with the agent's schema (TL_SCHEMA_SQL) and
+ * the row relations the README documents.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "db.h"
+#include "model.h"
+#include "schema.h"
+
+#define S(x) ((int64_t)(x) * 1000000000) /* seconds to ns */
+
+struct fixture {
+    char path[64];       /* database file */
+    struct tl_db *db;    /* read-only viewer connection */
+    struct tl_model m;   /* loaded model */
+};
+
+static void sql(sqlite3 *db, const char *text)
+{
+    char *err = NULL;
+
+    if (sqlite3_exec(db, text, NULL, NULL, &err) != SQLITE_OK)
+        fail_msg("%s in %s", err, text);
+}
+
+/*
+ * Process 1 (pid 100) runs; its threads: 1 main, 2 exited, 3 and 4 deadlocked
+ * on lock_a/lock_b (which also make a lock-order inversion), 5 a leaked
+ * zombie, 6 blocked in a cond wait. Sites: `grow` +100 B/s, `flat`.
+ */
+static const char rows[] =
+    "INSERT INTO meta VALUES('app', 'threadlens');"
+    "INSERT INTO process VALUES(1, 100, 1, '/bin/prog', 'prog', 1000000000, NULL, NULL, NULL);"
+    "INSERT INTO sample(proc, t_ns, threads_live, threads_total, acquisitions, contentions,"
+    " heap_live_bytes, rss_bytes, tasks_in_flight) VALUES"
+    " (1, 1000000000, 1, 1, 0, 0, 100, 4096, 0),"
+    " (1, 2000000000, 2, 2, 100, 10, 200, 8192, 1),"
+    " (1, 3000000000, 3, 4, 300, 10, 300, 8192, 2);"
+    "INSERT INTO thread VALUES(1, 1, 100, 'prog', NULL, NULL, 1000000000, NULL, NULL),"
+    " (1, 2, 102, NULL, 1, 11, 1100000000, 1200000000, 'return'),"
+    " (1, 3, 103, 'worker-a', 1, 11, 1100000000, NULL, NULL),"
+    " (1, 4, 104, 'worker-b', 1, 11, 1100000000, NULL, NULL),"
+    " (1, 5, 105, NULL, 1, 11, 1100000000, 1300000000, 'return'),"
+    " (1, 6, 106, NULL, 1, 11, 1100000000, NULL, NULL);"
+    "INSERT INTO lock VALUES(1, 1, 4096, 'mutex', 'lock_a', 10, 3, 1, NULL, 7, 2),"
+    " (1, 2, 8192, 'mutex', 'lock_b', 10, 4, 1, NULL, 5, 0),"
+    " (1, 3, 4097, 'rwlock', NULL, NULL, NULL, 1, NULL, NULL, NULL);"
+    "INSERT INTO lock_edge VALUES(1, 1, 1, 2, 3, 10, 11, 1, 1, NULL, 'W->W'),"
+    " (1, 2, 2, 1, 4, 10, 11, 1, 1, NULL, 'W->W');"
+    "INSERT INTO stack VALUES(10, 1010, 2), (11, 1011, 1);"
+    "INSERT INTO frame VALUES(10, 0, '/lib/libthreadlens.so', 16, 'pthread_mutex_lock'),"
+    " (10, 1, '/bin/prog', 32, 'worker'), (11, 0, '/bin/prog', 48, 'main');"
+    "INSERT INTO finding VALUES(1, 1, 'lock-order-inversion', 'error', 'cycle', 2000000000,"
+    " NULL), (2, 1, 'deadlock', 'error', 'dl', 3000000000, NULL),"
+    " (3, 1, 'thread-leak', 'warning', 'leak', 2500000000, NULL),"
+    " (4, 1, 'blocked-thread', 'info', 'blocked', 1500000000, NULL);"
+    "INSERT INTO finding_item VALUES(1, 0, 'edge', 3, NULL, 1, NULL, NULL),"
+    " (1, 1, 'edge', 4, NULL, 2, NULL, NULL),"
+    " (2, 0, 'thread', 3, NULL, NULL, NULL, 'mutex'), (2, 1, 'lock', NULL, 2, NULL, NULL, 'waits'),"
+    " (2, 2, 'lock', NULL, 1, NULL, NULL, 'holds'), (2, 3, 'stack', 3, NULL, NULL, 10, 'blocked'),"
+    " (2, 4, 'thread', 4, NULL, NULL, NULL, 'mutex'), (2, 5, 'lock', NULL, 1, NULL, NULL, 'waits'),"
+    " (2, 6, 'lock', NULL, 2, NULL, NULL, 'holds'),"
+    " (3, 0, 'stack', NULL, NULL, NULL, 11, 'created'),"
+    " (3, 1, 'thread', 5, NULL, NULL, NULL, 'zombie'),"
+    " (4, 0, 'thread', 6, NULL, NULL, NULL, 'cond'), (4, 1, 'stack', 6, NULL, NULL, 10, 'blocked');"
+    "INSERT INTO alloc_site VALUES(1, 1, 10, 'grow', 1000000000), (1, 2, 11, 'flat', 1000000000);"
+    "INSERT INTO site_sample VALUES(1, 1, 1000000000, 100, 1, 100),"
+    " (1, 1, 2000000000, 200, 2, 200), (1, 1, 3000000000, 300, 3, 300),"
+    " (1, 2, 1000000000, 500, 5, 500), (1, 2, 3000000000, 500, 5, 600);";
+
+static void build(struct fixture *f, const char *extra)
+{
+    sqlite3 *w;
+    char pragma[64];
+    int fd;
+
+    snprintf(f->path, sizeof(f->path), "/tmp/tl-test-model-XXXXXX");
+    fd = mkstemp(f->path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(sqlite3_open(f->path, &w), SQLITE_OK);
+    sql(w, TL_SCHEMA_SQL);
+    snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", TL_SCHEMA_VERSION);
+    sql(w, pragma);
+    sql(w, extra);
+    sqlite3_close(w);
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    char err[256];
+
+    build(f, rows);
+    assert_int_equal(tl_db_open(f->path, &f->db, err, sizeof(err)), 0);
+    assert_int_equal(tl_model_load(f->db, &f->m), 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+
+    tl_model_free(&f->m);
+    tl_db_close(f->db);
+    unlink(f->path);
+    free(f);
+    return 0;
+}
+
+static const struct tl_mthread *thread(const struct tl_model *m, int64_t id)
+{
+    for (size_t i = 0; i < m->threads.len; i++) {
+        const struct tl_mthread *t = tl_vec_at(&m->threads, i);
+
+        if (t->id == id)
+            return t;
+    }
+    fail_msg("no thread %lld", (long long)id);
+    return NULL;
+}
+
+static void test_model_overview_latest_and_rates(void **state)
+{
+    const struct tl_overview *o = &((struct fixture *)*state)->m.ov;
+
+    assert_int_equal(o->proc, 1);
+    assert_int_equal(o->t_ns, S(3));
+    assert_int_equal(o->threads_live, 3);
+    assert_int_equal(o->threads_total, 4);
+    assert_int_equal(o->tasks_in_flight, 2);
+    assert_int_equal(o->heap_live, 300);
+    assert_int_equal(o->rss, 8192);
+    assert_true(o->acq_rate > 199.9 && o->acq_rate < 200.1);
+    assert_true(o->cont_rate > -0.1 && o->cont_rate < 0.1);
+    assert_int_equal(o->threads.n, 3);
+    assert_true(o->threads.v[0] == 1 && o->threads.v[2] == 3);
+    assert_int_equal(o->acq.n, 2);
+    assert_true(o->acq.v[0] > 99.9 && o->acq.v[0] < 100.1);
+}
+
+static void test_model_thread_states_from_findings(void **state)
+{
+    const struct tl_model *m = &((struct fixture *)*state)->m;
+    const struct tl_mthread *t3 = thread(m, 3), *t6 = thread(m, 6);
+
+    assert_int_equal(m->threads.len, 6);
+    assert_int_equal(thread(m, 1)->state, TL_TS_RUNNING);
+    assert_int_equal(thread(m, 2)->state, TL_TS_EXITED);
+    assert_int_equal(t3->state, TL_TS_DEADLOCKED);
+    assert_string_equal(t3->waits, "mutex lock_b");
+    assert_string_equal(t3->holds, "mutex lock_a");
+    assert_non_null(t3->blocked);
+    assert_int_equal(t3->blocked->frames.len, 2);
+    assert_int_equal(thread(m, 4)->state, TL_TS_DEADLOCKED);
+    assert_string_equal(thread(m, 4)->waits, "mutex lock_a");
+    assert_int_equal(thread(m, 5)->state, TL_TS_LEAKED);
+    assert_int_equal(t6->state, TL_TS_BLOCKED);
+    assert_string_equal(t6->waits, "cond");
+    assert_null(t6->holds);
+    assert_string_equal(thread(m, 3)->name, "worker-a");
+    assert_int_equal(thread(m, 3)->creator, 1);
+    assert_int_equal(thread(m, 3)->create_stack, 11);
+}
+
+static void test_model_resolved_deadlock_leaves_threads_running(void **state)
+{
+    struct fixture *f = *state;
+
+    tl_model_free(&f->m);
+    tl_db_close(f->db);
+    {
+        sqlite3 *w;
+        char err[256];
+
+        assert_int_equal(sqlite3_open(f->path, &w), SQLITE_OK);
+        sql(w, "UPDATE finding SET resolved_ns = 3500000000 WHERE id IN (2, 4)");
+        sqlite3_close(w);
+        assert_int_equal(tl_db_open(f->path, &f->db, err, sizeof(err)), 0);
+    }
+    assert_int_equal(tl_model_load(f->db, &f->m), 0);
+    assert_int_equal(thread(&f->m, 3)->state, TL_TS_RUNNING);
+    assert_null(thread(&f->m, 3)->waits);
+    assert_int_equal(thread(&f->m, 6)->state, TL_TS_RUNNING);
+    assert_int_equal(thread(&f->m, 5)->state, TL_TS_LEAKED);
+}
+
+static void test_model_ended_process_main_thread_exits(void **state)
+{
+    struct fixture f;
+    char err[256];
+
+    (void)state;
+    memset(&f, 0, sizeof(f));
+    build(&f, "INSERT INTO meta VALUES('app', 'threadlens');"
+              "INSERT INTO process VALUES(1, 7, 1, '/bin/p', 'p', 1, 5, 3, 'exit');"
+              "INSERT INTO thread VALUES(1, 1, 7, NULL, NULL, NULL, 1, NULL, NULL),"
+              " (1, 2, 8, NULL, 1, NULL, 2, NULL, NULL);");
+    assert_int_equal(tl_db_open(f.path, &f.db, err, sizeof(err)), 0);
+    assert_int_equal(tl_model_load(f.db, &f.m), 0);
+    assert_int_equal(thread(&f.m, 1)->state, TL_TS_EXITED);
+    assert_int_equal(thread(&f.m, 2)->state, TL_TS_ALIVE_EXIT);
+    assert_int_equal(f.m.ov.proc, 1);
+    assert_int_equal(f.m.ov.t_ns, TL_NULL); /* no sample */
+    assert_int_equal(((struct tl_mproc *)tl_vec_at(&f.m.procs, 0))->exit_status, 3);
+    tl_model_free(&f.m);
+    tl_db_close(f.db);
+    unlink(f.path);
+}
+
+static void test_model_empty_database(void **state)
+{
+    struct fixture f;
+    char err[256];
+
+    (void)state;
+    memset(&f, 0, sizeof(f));
+    build(&f, "INSERT INTO meta VALUES('app', 'threadlens');");
+    assert_int_equal(tl_db_open(f.path, &f.db, err, sizeof(err)), 0);
+    assert_int_equal(tl_model_load(f.db, &f.m), 0);
+    assert_int_equal(f.m.procs.len, 0);
+    assert_int_equal(f.m.ov.proc, TL_NULL);
+    assert_int_equal(f.m.threads.len + f.m.locks.len + f.m.sites.len + f.m.newest.len, 0);
+    tl_model_free(&f.m);
+    tl_db_close(f.db);
+    unlink(f.path);
+}
+
+static void test_model_locks(void **state)
+{
+    const struct tl_model *m = &((struct fixture *)*state)->m;
+    const struct tl_mlock *a = tl_vec_at(&m->locks, 0), *c = tl_vec_at(&m->locks, 2);
+
+    assert_int_equal(m->locks.len, 3);
+    assert_string_equal(a->label, "lock_a");
+    assert_string_equal(a->kind, "mutex");
+    assert_int_equal(a->acquisitions, 7);
+    assert_int_equal(a->contentions, 2);
+    assert_int_equal(a->edges, 2);
+    assert_string_equal(a->first_function, "worker"); /* the wrapper frame is skipped */
+    assert_string_equal(c->label, "0x1001");
+    assert_int_equal(c->acquisitions, 0);
+    assert_int_equal(c->edges, 0);
+    assert_null(c->first_function);
+}
+
+static void test_model_sites_growth_and_history(void **state)
+{
+    const struct tl_model *m = &((struct fixture *)*state)->m;
+    const struct tl_msite *grow = tl_vec_at(&m->sites, 0), *flat = tl_vec_at(&m->sites, 1);
+
+    assert_int_equal(m->sites.len, 2);
+    assert_string_equal(grow->function, "grow");
+    assert_int_equal(grow->live_bytes, 300);
+    assert_int_equal(grow->live_count, 3);
+    assert_int_equal(grow->hist.n, 3);
+    assert_true(grow->growth > 99.9 && grow->growth < 100.1);
+    assert_int_equal(flat->live_bytes, 500);
+    assert_true(flat->growth > -0.1 && flat->growth < 0.1);
+}
+
+static void test_model_findings_newest_first(void **state)
+{
+    const struct tl_model *m = &((struct fixture *)*state)->m;
+    const int64_t want[] = {2, 3, 1, 4};
+
+    assert_int_equal(m->newest.len, 4);
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(tl_model_newest(m, i)->id, want[i]);
+}
+
+static const struct tl_finding *finding(const struct tl_model *m, int64_t id)
+{
+    for (size_t i = 0; i < m->run.findings.len; i++) {
+        const struct tl_finding *f = tl_vec_at(&m->run.findings, i);
+
+        if (f->id == id)
+            return f;
+    }
+    fail_msg("no finding %lld", (long long)id);
+    return NULL;
+}
+
+static void test_model_chain_of_inversion_and_deadlock(void **state)
+{
+    const struct tl_model *m = &((struct fixture *)*state)->m;
+    char *inv = tl_model_chain(finding(m, 1)), *dl = tl_model_chain(finding(m, 2));
+
+    assert_string_equal(inv, "T3 holds lock_a -> wants lock_b -> held by T4 -> wants lock_a");
+    assert_string_equal(dl, "T3 holds lock_a -> wants lock_b -> held by T4 -> wants lock_a");
+    free(inv);
+    free(dl);
+}
+
+static void test_model_frames_and_edges_on_demand(void **state)
+{
+    struct fixture *f = *state;
+    struct tl_vec v;
+    const struct tl_medge *e;
+
+    tl_vec_init(&v, sizeof(struct tl_frame));
+    assert_int_equal(tl_model_frames(f->db, 10, &v), 0);
+    assert_int_equal(v.len, 2);
+    assert_string_equal(((struct tl_frame *)tl_vec_at(&v, 1))->function, "worker");
+    assert_int_equal(((struct tl_frame *)tl_vec_at(&v, 1))->offset, 32);
+    tl_model_frames_free(&v);
+    assert_int_equal(tl_model_frames(f->db, TL_NULL, &v), 0);
+    assert_int_equal(v.len, 0);
+    tl_vec_init(&v, sizeof(struct tl_medge));
+    assert_int_equal(tl_model_edges(f->db, 1, 1, &v), 0);
+    assert_int_equal(v.len, 2);
+    e = tl_vec_at(&v, 0);
+    assert_string_equal(e->from, "lock_a");
+    assert_string_equal(e->to, "lock_b");
+    assert_int_equal(e->thread, 3);
+    assert_string_equal(e->modes, "W->W");
+    assert_int_equal(e->acquire_stack, 11);
+    tl_model_edges_free(&v);
+    assert_int_equal(tl_model_edges(f->db, 1, 3, &v), 0);
+    assert_int_equal(v.len, 0);
+    tl_model_edges_free(&v);
+}
+
+static void test_model_slope(void **state)
+{
+    struct tl_series s = {.n = 0};
+
+    (void)state;
+    assert_true(tl_model_slope(&s) == 0);
+    s.n = 3;
+    s.t[0] = 0, s.t[1] = 1, s.t[2] = 2;
+    s.v[0] = 10, s.v[1] = 8, s.v[2] = 6;
+    assert_true(tl_model_slope(&s) > -2.01 && tl_model_slope(&s) < -1.99);
+    s.t[1] = s.t[2] = 0;
+    assert_true(tl_model_slope(&s) == 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_model_overview_latest_and_rates, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_model_thread_states_from_findings, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_model_resolved_deadlock_leaves_threads_running, setup,
+                                        teardown),
+        cmocka_unit_test(test_model_ended_process_main_thread_exits),
+        cmocka_unit_test(test_model_empty_database),
+        cmocka_unit_test_setup_teardown(test_model_locks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_model_sites_growth_and_history, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_model_findings_newest_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_model_chain_of_inversion_and_deadlock, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_model_frames_and_edges_on_demand, setup, teardown),
+        cmocka_unit_test(test_model_slope),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
