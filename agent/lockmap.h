@@ -31,6 +31,9 @@ struct tl_lock {
     _Atomic int64_t destroyed_ns;  /* 0 while alive */
     _Atomic uint64_t acquisitions; /* write holds: bumped under the lock itself */
     _Atomic uint64_t contentions;  /* acquisitions that had to wait */
+    _Atomic uint64_t wait_ns;      /* total time those waits took */
+    _Atomic uint64_t wait_max_ns;  /* the longest one */
+    uint64_t written_wait;         /* collector only */
     struct tl_lock *next_all;      /* list of every record, immutable once pushed */
     uint64_t written_acq;          /* collector only: counts in the row */
     uint64_t written_cont;         /* collector only */

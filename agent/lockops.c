@@ -13,6 +13,7 @@
 #include <pthread.h>
 
 #include "detect_lock_order.h"
+#include "clock.h"
 #include "detect_misuse.h"
 #include "real.h"
 #include "thread.h"
@@ -75,12 +76,28 @@ struct tl_held *tl_lockops_before_block(struct tl_thread *self, struct tl_lock *
     return h;
 }
 
-void tl_lockops_contended(struct tl_thread *self, struct tl_lock *lock)
+/* Contended path only: it is about to sleep in the kernel, a clock read is noise next to it. */
+int64_t tl_lockops_contended(struct tl_thread *self, struct tl_lock *lock)
 {
     uint64_t n = atomic_load_explicit(&self->contentions, memory_order_relaxed);
     atomic_store_explicit(&self->contentions, n + 1, memory_order_relaxed);
     if (lock)
         atomic_fetch_add_explicit(&lock->contentions, 1, memory_order_relaxed);
+    int64_t now = tl_mono_ns();
+    return now ? now : 1;
+}
+
+void tl_lockops_waited(struct tl_lock *lock, int64_t since)
+{
+    if (!lock || !since)
+        return;
+    uint64_t waited = (uint64_t)(tl_mono_ns() - since);
+    atomic_fetch_add_explicit(&lock->wait_ns, waited, memory_order_relaxed);
+    uint64_t max = atomic_load_explicit(&lock->wait_max_ns, memory_order_relaxed);
+    while (waited > max && !atomic_compare_exchange_weak_explicit(
+                               &lock->wait_max_ns, &max, waited, memory_order_relaxed,
+                               memory_order_relaxed)) {
+    }
 }
 
 void tl_lockops_acquired(struct tl_thread *self, struct tl_lock *lock, const void *addr,

@@ -35,8 +35,13 @@ struct tl_lock *tl_lockops_lock(struct tl_thread *self, const void *addr, enum t
 struct tl_held *tl_lockops_before_block(struct tl_thread *self, struct tl_lock *lock,
                                         const void *addr, enum tl_lock_kind kind, int mode,
                                         const struct tl_caller *caller);
-/* The real acquisition had to wait (its trylock failed). */
-void tl_lockops_contended(struct tl_thread *self, struct tl_lock *lock);
+/*
+ * The acquisition is about to wait (the lock is taken). Counts it and returns
+ * the wait's start (monotonic ns, never 0) for tl_lockops_waited().
+ */
+int64_t tl_lockops_contended(struct tl_thread *self, struct tl_lock *lock);
+/* The contended acquisition that started at `since` returned: adds its wait time. */
+void tl_lockops_waited(struct tl_lock *lock, int64_t since);
 enum tl_acquire_flags {
     TL_ACQ_TRYLOCK = 1, /* a successful trylock: it never waited, so it adds no order */
     TL_ACQ_ORDERED = 2, /* tl_lockops_before_block() recorded the order already */

@@ -79,7 +79,8 @@
     "  proc INTEGER NOT NULL, id INTEGER NOT NULL, addr INTEGER, kind TEXT,\n" \
     "  name TEXT, first_stack INTEGER, first_thread INTEGER,\n" \
     "  created_ns INTEGER, destroyed_ns INTEGER, acquisitions INTEGER,\n" \
-    "  contentions INTEGER, PRIMARY KEY(proc, id));\n" \
+    "  contentions INTEGER, wait_ns INTEGER, wait_max_ns INTEGER,\n" \
+    "  PRIMARY KEY(proc, id));\n" \
     "CREATE TABLE IF NOT EXISTS lock_edge(\n" \
     "  proc INTEGER NOT NULL, id INTEGER NOT NULL, from_lock INTEGER,\n" \
     "  to_lock INTEGER, thread INTEGER, held_stack INTEGER,\n" \

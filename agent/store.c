@@ -33,9 +33,10 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_THREAD_EVENT] = "INSERT INTO thread_event(proc, thread, t_ns, event, other) "
                         "VALUES(?,?,?,?,?)",
     [ST_LOCK] = "INSERT OR REPLACE INTO lock(proc, id, addr, kind, name, first_stack, "
-                "first_thread, created_ns, destroyed_ns, acquisitions, contentions) "
-                "VALUES(?,?,?,?,?,?,?,?,?,?,?)",
-    [ST_LOCK_COUNTS] = "UPDATE lock SET acquisitions=?, contentions=? WHERE proc=? AND id=?",
+                "first_thread, created_ns, destroyed_ns, acquisitions, contentions, wait_ns, "
+                "wait_max_ns) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    [ST_LOCK_COUNTS] = "UPDATE lock SET acquisitions=?, contentions=?, wait_ns=?, wait_max_ns=? "
+                       "WHERE proc=? AND id=?",
     [ST_EDGE] = "INSERT OR REPLACE INTO lock_edge(proc, id, from_lock, to_lock, thread, "
                 "held_stack, acquire_stack, first_ns, threads, gate_lock, modes) "
                 "VALUES(?,?,?,?,?,?,?,?,?,?,?)",
@@ -389,6 +390,8 @@ int tl_store_lock(const struct tl_lock *l)
     bind_id_or_null(st, 9, atomic_load(&l->destroyed_ns));
     sqlite3_bind_int64(st, 10, (int64_t)atomic_load(&l->acquisitions));
     sqlite3_bind_int64(st, 11, (int64_t)atomic_load(&l->contentions));
+    sqlite3_bind_int64(st, 12, (int64_t)atomic_load(&l->wait_ns));
+    sqlite3_bind_int64(st, 13, (int64_t)atomic_load(&l->wait_max_ns));
     return step_done(st) < 0 ? fail("cannot write a lock") : 0;
 }
 
@@ -396,17 +399,21 @@ int tl_store_lock_counts(struct tl_lock *l)
 {
     uint64_t acq = atomic_load_explicit(&l->acquisitions, memory_order_relaxed);
     uint64_t cont = atomic_load_explicit(&l->contentions, memory_order_relaxed);
-    if (acq == l->written_acq && cont == l->written_cont)
+    uint64_t wait = atomic_load_explicit(&l->wait_ns, memory_order_relaxed);
+    if (acq == l->written_acq && cont == l->written_cont && wait == l->written_wait)
         return 0;
     sqlite3_stmt *st = stmts[ST_LOCK_COUNTS];
     sqlite3_bind_int64(st, 1, (int64_t)acq);
     sqlite3_bind_int64(st, 2, (int64_t)cont);
-    sqlite3_bind_int64(st, 3, proc_id);
-    sqlite3_bind_int(st, 4, (int)l->id);
+    sqlite3_bind_int64(st, 3, (int64_t)wait);
+    sqlite3_bind_int64(st, 4, (int64_t)atomic_load(&l->wait_max_ns));
+    sqlite3_bind_int64(st, 5, proc_id);
+    sqlite3_bind_int(st, 6, (int)l->id);
     if (step_done(st) < 0)
         return fail("cannot update lock counts");
     l->written_acq = acq;
     l->written_cont = cont;
+    l->written_wait = wait;
     return 0;
 }
 

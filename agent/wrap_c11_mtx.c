@@ -43,12 +43,15 @@ static int lock_blocking(struct tl_thread *self, mtx_t *m, const struct timespec
      * wait. Only then is the wait recorded (see wrap_pthread_mutex.c).
      */
     int waited = 0;
+    int64_t since = 0;
     if (*(const volatile int *)&((const pthread_mutex_t *)(const void *)m)->__data.__lock != 0) {
-        tl_lockops_contended(self, l);
+        since = tl_lockops_contended(self, l);
         waited = tl_wait_begin(self, TL_WAIT_C11_MUTEX, m, caller->pc);
     }
     int rc = abstime ? TL_REAL(mtx_timedlock)(m, abstime) : TL_REAL(mtx_lock)(m);
     tl_wait_end(self, waited);
+    if (since)
+        tl_lockops_waited(l, since);
     if (rc == thrd_success)
         tl_lockops_acquired(self, l, m, TL_MODE_WRITE, TL_ACQ_ORDERED, caller, held);
     return rc;

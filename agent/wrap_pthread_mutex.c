@@ -38,12 +38,11 @@ static int after(struct tl_thread *self, struct tl_lock *l, pthread_mutex_t *m, 
  * real call is still seen blocking by the wait-for graph, which asks the
  * kernel what a lock's owner waits on (waitgraph.c).
  */
-static int about_to_wait(struct tl_thread *self, struct tl_lock *l, const pthread_mutex_t *m)
+static int64_t about_to_wait(struct tl_thread *self, struct tl_lock *l, const pthread_mutex_t *m)
 {
     if (__builtin_expect(*(const volatile int *)&m->__data.__lock == 0, 1))
         return 0;
-    tl_lockops_contended(self, l);
-    return 1;
+    return tl_lockops_contended(self, l);
 }
 
 enum block_how { BLOCK_PLAIN, BLOCK_TIMED, BLOCK_CLOCK };
@@ -55,13 +54,16 @@ static int lock_blocking(struct tl_thread *self, pthread_mutex_t *m, enum block_
     struct tl_lock *l = tl_lockops_lock(self, m, TL_LOCK_MUTEX);
     struct tl_held *held = tl_lockops_before_block(self, l, m, TL_LOCK_MUTEX, TL_MODE_WRITE, caller);
     int rc;
-    int waited = about_to_wait(self, l, m) && tl_wait_begin(self, TL_WAIT_MUTEX, m, caller->pc);
+    int64_t since = about_to_wait(self, l, m);
+    int waited = since && tl_wait_begin(self, TL_WAIT_MUTEX, m, caller->pc);
     switch (how) {
     case BLOCK_TIMED: rc = TL_REAL(mutex_timedlock)(m, abstime); break;
     case BLOCK_CLOCK: rc = TL_REAL(mutex_clocklock)(m, clock, abstime); break;
     default: rc = TL_REAL(mutex_lock)(m); break;
     }
     tl_wait_end(self, waited);
+    if (since)
+        tl_lockops_waited(l, since);
     return after(self, l, m, rc, TL_ACQ_ORDERED, caller, held);
 }
 

@@ -27,12 +27,13 @@ static int after(struct tl_thread *self, struct tl_lock *l, pthread_rwlock_t *rw
  * holds it, or, for a writer, readers do): trying first would cost a second
  * atomic on every uncontended acquisition.
  */
-static void note_contention(struct tl_thread *self, struct tl_lock *l, pthread_rwlock_t *rw,
-                            int mode)
+static int64_t note_contention(struct tl_thread *self, struct tl_lock *l, pthread_rwlock_t *rw,
+                               int mode)
 {
     const volatile pthread_rwlock_t *v = rw;
     if (v->__data.__cur_writer != 0 || (mode == TL_MODE_WRITE && (v->__data.__readers >> 3) != 0))
-        tl_lockops_contended(self, l);
+        return tl_lockops_contended(self, l);
+    return 0;
 }
 
 enum block_how { BLOCK_PLAIN, BLOCK_TIMED, BLOCK_CLOCK };
@@ -60,11 +61,13 @@ static int lock_blocking(struct tl_thread *self, pthread_rwlock_t *rw, int mode,
 {
     struct tl_lock *l = tl_lockops_lock(self, rw, TL_LOCK_RWLOCK);
     struct tl_held *held = tl_lockops_before_block(self, l, rw, TL_LOCK_RWLOCK, mode, caller);
-    note_contention(self, l, rw, mode);
+    int64_t since = note_contention(self, l, rw, mode);
     int kind = mode == TL_MODE_READ ? TL_WAIT_RWLOCK_READ : TL_WAIT_RWLOCK_WRITE;
     int waited = tl_wait_begin(self, kind, rw, caller->pc);
     int rc = real_block(rw, mode, how, clock, abstime);
     tl_wait_end(self, waited);
+    if (since)
+        tl_lockops_waited(l, since);
     return after(self, l, rw, mode, rc, TL_ACQ_ORDERED, caller, held);
 }
 

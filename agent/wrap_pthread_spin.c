@@ -42,10 +42,11 @@ TL_EXPORT int pthread_spin_lock(pthread_spinlock_t *s)
         tl_lockops_before_block(self, l, (const void *)s, TL_LOCK_SPIN, TL_MODE_WRITE, &caller);
     int rc = TL_REAL(spin_trylock)(s);
     if (rc == EBUSY) {
-        tl_lockops_contended(self, l);
+        int64_t since = tl_lockops_contended(self, l);
         int waited = tl_wait_begin(self, TL_WAIT_SPIN, (const void *)s, caller.pc);
         rc = TL_REAL(spin_lock)(s);
         tl_wait_end(self, waited);
+        tl_lockops_waited(l, since);
     }
     if (rc == 0)
         tl_lockops_acquired(self, l, (const void *)s, TL_MODE_WRITE, TL_ACQ_ORDERED, &caller,
