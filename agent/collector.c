@@ -171,6 +171,58 @@ static void run_detectors(void)
     tl_blocked_tick(&graph, now, (int64_t)(tl_options.block_threshold * 1e9));
 }
 
+/*
+ * "lock@stack,..." for the locks `t` holds, read while it runs: entries are
+ * written by their thread alone and a torn count only shortens the list; a
+ * lock pointer read is always some record the thread stored (records are
+ * never freed). Returns a hash of the list to tell whether it changed.
+ */
+static uint64_t held_list(const struct tl_thread *t, char *buf, size_t size, int with_stacks)
+{
+    uint64_t h = 1469598103934665603ull;
+    size_t len = 0;
+    buf[0] = '\0';
+    int n = t->nheld < TL_MAX_HELD ? t->nheld : TL_MAX_HELD;
+    for (int i = 0; i < n && len + 48 < size; i++) {
+        const struct tl_held *e = &t->held[i];
+        struct tl_lock *l = e->lock;
+        if (!l)
+            continue;
+        h = (h ^ l->id) * 1099511628211ull;
+        h = (h ^ e->caller.pc) * 1099511628211ull;
+        if (with_stacks)
+            len += (size_t)snprintf(buf + len, size - len, "%s%u@%lld", len ? "," : "", l->id,
+                                    (long long)tl_store_pc_stack(e->caller.pc));
+    }
+    return h;
+}
+
+/* Each live thread's wait and held locks, written when they changed. */
+static void write_thread_states(int64_t now)
+{
+    for (int i = 0; i < graph.nlive; i++) {
+        struct tl_thread *t = graph.live[i];
+        int j = tl_waitgraph_index(&graph, t);
+        const struct tl_wg_node *node = j >= 0 ? &graph.nodes[j] : NULL;
+        char held[1024];
+        uint64_t h = held_list(t, held, sizeof held, 0);
+        h = (h ^ (node ? node->wait.seq : 0)) * 1099511628211ull;
+        if (h == t->written_state)
+            continue;
+        held_list(t, held, sizeof held, 1);
+        struct tl_stack *stack = NULL;
+        if (node) {
+            struct tl_frame frame[1];
+            tl_wait_stack(t, node->wait.seq, frame, 1);
+            stack = frame[0].pc ? tl_stack_intern(&frame[0].pc, 1) : NULL;
+        }
+        if (tl_store_thread_state(t, now, node ? tl_wait_kind_name(node->wait.kind) : NULL,
+                                  node ? node->wait.addr : 0, node ? node->wait.lock : NULL,
+                                  node ? t->seen_ns : 0, stack, held[0] ? held : NULL) == 0)
+            t->written_state = h;
+    }
+}
+
 /* At a normal exit: threads still blocked, threads never joined. */
 static void exit_detectors(void)
 {
@@ -233,6 +285,7 @@ static void tick_locked(void)
     for (struct tl_lock *l = tl_lockmap_all(); l; l = l->next_all)
         tl_store_lock_counts(l);
     take_sample(tl_now_ns());
+    write_thread_states(tl_now_ns());
     if (tl_store_commit() < 0)
         stop_recording();
     last_tick_ns = tl_mono_ns() - start;

@@ -72,6 +72,11 @@
     "  proc INTEGER NOT NULL, id INTEGER NOT NULL, tid INTEGER, name TEXT,\n" \
     "  creator INTEGER, create_stack INTEGER, start_ns INTEGER,\n" \
     "  end_ns INTEGER, end_how TEXT, PRIMARY KEY(proc, id));\n" \
+    "CREATE TABLE IF NOT EXISTS thread_state(\n" \
+    "  proc INTEGER NOT NULL, thread INTEGER NOT NULL, t_ns INTEGER,\n" \
+    "  wait_kind TEXT, wait_object INTEGER, wait_lock INTEGER,\n" \
+    "  wait_since_ns INTEGER, wait_stack INTEGER, held TEXT,\n" \
+    "  PRIMARY KEY(proc, thread));\n" \
     "CREATE TABLE IF NOT EXISTS thread_event(\n" \
     "  proc INTEGER NOT NULL, thread INTEGER NOT NULL, t_ns INTEGER,\n" \
     "  event TEXT, other INTEGER);\n" \

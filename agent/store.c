@@ -17,7 +17,7 @@
 enum stmt_id {
     ST_PROCESS, ST_PROCESS_END, ST_STACK_INSERT, ST_STACK_FIND, ST_FRAME, ST_THREAD,
     ST_THREAD_EVENT, ST_LOCK, ST_LOCK_COUNTS, ST_EDGE, ST_FINDING, ST_FINDING_SEVERITY, ST_FINDING_RESOLVED, ST_ITEM,
-    ST_SAMPLE, ST_TASK, ST_SITE, ST_SITE_SAMPLE,
+    ST_SAMPLE, ST_TASK, ST_THREAD_STATE, ST_SITE, ST_SITE_SAMPLE,
     ST_COUNT
 };
 
@@ -30,6 +30,9 @@ static const char *const stmt_sql[ST_COUNT] = {
                  "VALUES(?,?,?,?,?)",
     [ST_THREAD] = "INSERT OR REPLACE INTO thread(proc, id, tid, name, creator, create_stack, "
                   "start_ns, end_ns, end_how) VALUES(?,?,?,?,?,?,?,?,?)",
+    [ST_THREAD_STATE] = "INSERT OR REPLACE INTO thread_state(proc, thread, t_ns, wait_kind, "
+                        "wait_object, wait_lock, wait_since_ns, wait_stack, held) "
+                        "VALUES(?,?,?,?,?,?,?,?,?)",
     [ST_THREAD_EVENT] = "INSERT INTO thread_event(proc, thread, t_ns, event, other) "
                         "VALUES(?,?,?,?,?)",
     [ST_LOCK] = "INSERT OR REPLACE INTO lock(proc, id, addr, kind, name, first_stack, "
@@ -630,6 +633,33 @@ int tl_store_sample(const struct tl_sample *s)
             sqlite3_bind_int64(st, 10 + i, more[i]);
     }
     return step_done(st) < 0 ? fail("cannot write a sample") : 0;
+}
+
+int tl_store_thread_state(const struct tl_thread *t, int64_t t_ns, const char *wait_kind,
+                          uintptr_t wait_object, const struct tl_lock *wait_lock,
+                          int64_t wait_since_ns, struct tl_stack *wait_stack, const char *held)
+{
+    int64_t stack = stack_id(wait_stack);
+    if (stack < 0)
+        return fail("cannot write a stack");
+    sqlite3_stmt *st = stmts[ST_THREAD_STATE];
+    sqlite3_bind_int64(st, 1, proc_id);
+    sqlite3_bind_int(st, 2, (int)t->id);
+    sqlite3_bind_int64(st, 3, t_ns);
+    bind_text_or_null(st, 4, wait_kind);
+    bind_id_or_null(st, 5, wait_kind ? (int64_t)wait_object : 0);
+    bind_id_or_null(st, 6, wait_lock ? wait_lock->id : 0);
+    bind_id_or_null(st, 7, wait_kind ? wait_since_ns : 0);
+    bind_id_or_null(st, 8, stack);
+    bind_text_or_null(st, 9, held);
+    return step_done(st) < 0 ? fail("cannot write a thread state") : 0;
+}
+
+/* Interns a one-frame stack and returns its row id (for the held-lock list). 0 on failure. */
+int64_t tl_store_pc_stack(uintptr_t pc)
+{
+    int64_t id = stack_id(tl_stack_intern(&pc, 1));
+    return id > 0 ? id : 0;
 }
 
 int tl_store_task(const struct tl_task_row *t)

@@ -76,6 +76,16 @@ int tl_store_edge(const struct tl_edge *e);
 int tl_store_finding(struct tl_finding *f);
 int tl_store_sample(const struct tl_sample *s);
 int tl_store_task(const struct tl_task_row *t);
+/* The stack row of a one-frame stack at `pc`, written if new. 0 on failure. */
+int64_t tl_store_pc_stack(uintptr_t pc);
+/*
+ * The thread's state as of this tick: what it waits on (kind NULL when it
+ * does not), since when, and the locks it holds as "lock@stack,..." (lock
+ * ids; stacks of one frame, where each was taken).
+ */
+int tl_store_thread_state(const struct tl_thread *t, int64_t t_ns, const char *wait_kind,
+                          uintptr_t wait_object, const struct tl_lock *wait_lock,
+                          int64_t wait_since_ns, struct tl_stack *wait_stack, const char *held);
 /* Inserts the site row (first call for a site) and returns 0; function named from its stack. */
 int tl_store_site(const struct tl_site_row *site);
 int tl_store_site_sample(uint32_t site, int64_t t_ns, int64_t live_bytes, int64_t live_count,

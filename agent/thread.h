@@ -97,6 +97,7 @@ struct tl_thread {
     unsigned seen_seq;             /* collector only: wait episode seen at seen_ns */
     int64_t seen_ns;               /* collector only: first tick that saw it */
     unsigned reported_seq;         /* collector only: episode reported as blocked */
+    uint64_t written_state;        /* collector only: hash of the last thread_state row */
 };
 
 extern __thread struct tl_thread *tl_self __attribute__((tls_model("initial-exec")));
