@@ -4,7 +4,9 @@
  *    "severity", "summary", "resolved_ns", "threads", "locks", "edges",
  *    "stacks", "items"}], "summary": {"findings", "error", "warning", "info"}}
  * Integers that are NULL in the database are null; addresses and offsets are
- * "0x..." strings, since JSON numbers cannot hold every 64-bit value. "items"
+ * "0x..." strings, since JSON numbers cannot hold every 64-bit value. A lock
+ * object is {"id", "kind", "addr", "name", "wait_ns", "wait_max_ns"}; the
+ * wait keys came last so that no earlier key moved. "items"
  * are the finding_item rows in seq order; their "edge" and "stack" are
  * indexes into the finding's "edges" and "stacks", not database ids.
  */
@@ -76,6 +78,8 @@ static void put_locks(struct tl_json *j, const struct tl_vec *locks)
         key_str(j, "kind", k->kind);
         key_hex(j, "addr", k->addr);
         key_str(j, "name", k->name);
+        key_int(j, "wait_ns", k->wait_ns); /* appended last: earlier keys keep their order */
+        key_int(j, "wait_max_ns", k->wait_max_ns);
         tl_json_end_object(j);
     }
     tl_json_end_array(j);

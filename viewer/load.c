@@ -39,7 +39,8 @@ static const char *const query_sql[Q_COUNT] = {
     [Q_EDGE] = "SELECT from_lock, to_lock, thread, threads, gate_lock, modes, held_stack,"
                " acquire_stack FROM lock_edge WHERE proc = ?1 AND id = ?2",
     [Q_THREAD] = "SELECT tid, name FROM thread WHERE proc = ?1 AND id = ?2",
-    [Q_LOCK] = "SELECT addr, kind, name FROM lock WHERE proc = ?1 AND id = ?2",
+    [Q_LOCK] = "SELECT addr, kind, name, coalesce(wait_ns, 0), coalesce(wait_max_ns, 0)"
+               " FROM lock WHERE proc = ?1 AND id = ?2",
     [Q_FRAMES] = "SELECT module, offset, function FROM frame WHERE stack = ?1 ORDER BY idx",
 };
 
@@ -107,6 +108,8 @@ static void ref_lock(struct tl_finding *f, int64_t id)
     k = tl_vec_push(&f->locks);
     k->id = id;
     k->addr = TL_NULL;
+    k->wait_ns = TL_NULL;
+    k->wait_max_ns = TL_NULL;
 }
 
 /* Returns the index in f->edges of lock_edge id, or TL_NULL. */
@@ -250,7 +253,7 @@ static int add_item(struct loader *l, struct tl_finding *f, sqlite3_stmt *st)
     return rc;
 }
 
-/* Fills in tid and name of the finding's threads, kind/addr/name of its locks. */
+/* Fills in tid and name of the finding's threads, kind/addr/name/waits of its locks. */
 static int resolve_refs(struct loader *l, struct tl_finding *f)
 {
     int rc = 0;
@@ -272,6 +275,8 @@ static int resolve_refs(struct loader *l, struct tl_finding *f)
             k->addr = col_int(st, 0);
             k->kind = col_str(st, 1);
             k->name = col_str(st, 2);
+            k->wait_ns = col_int(st, 3);
+            k->wait_max_ns = col_int(st, 4);
         }
     }
     return rc < 0 ? rc : 0;

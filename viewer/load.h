@@ -47,6 +47,8 @@ struct tl_flock {
     int64_t addr; /* address, or TL_NULL */
     char *kind;   /* "mutex", "rwlock", "spinlock", "c11-mutex"; NULL if unknown */
     char *name;   /* global variable name, NULL when not known */
+    int64_t wait_ns;     /* total ns contended acquisitions waited (0 when NULL); TL_NULL: no row */
+    int64_t wait_max_ns; /* longest single wait, likewise */
 };
 
 struct tl_fedge {

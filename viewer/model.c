@@ -128,6 +128,12 @@ static double as_double(int64_t v)
     return v == TL_NULL ? 0 : (double)v;
 }
 
+/* v, or 0 for NULL; exact, unlike as_double() past 2^53. */
+static int64_t or_zero(int64_t v)
+{
+    return v == TL_NULL ? 0 : v;
+}
+
 /* Per-second rate of a cumulative counter between two samples; -1 when unknown. */
 static double rate(int64_t a, int64_t b, int64_t ta, int64_t tb)
 {
@@ -253,7 +259,8 @@ static int load_locks(struct tl_db *db, struct tl_model *m)
             "  AND f.function NOT LIKE 'mtx_%' AND f.function NOT LIKE 'tl_%'"
             "  ORDER BY f.idx LIMIT 1),"
             " (SELECT count(*) FROM lock_edge e WHERE e.proc = l.proc"
-            "  AND (e.from_lock = l.id OR e.to_lock = l.id))"
+            "  AND (e.from_lock = l.id OR e.to_lock = l.id)),"
+            " l.wait_ns, l.wait_max_ns"
             " FROM lock l LEFT JOIN process p ON p.id = l.proc ORDER BY l.proc, l.id");
     int rc;
 
@@ -275,6 +282,8 @@ static int load_locks(struct tl_db *db, struct tl_model *m)
         k->contentions = (int64_t)as_double(col_int(st, 9));
         k->first_function = col_str(st, 10);
         k->edges = col_int(st, 11);
+        k->wait_ns = or_zero(col_int(st, 12));
+        k->wait_max_ns = or_zero(col_int(st, 13));
     }
     sqlite3_finalize(st);
     return rc;

@@ -11,7 +11,8 @@
  * a thread item of a `thread-leak` finding makes it leaked, one of an
  * unresolved `deadlock` or `blocked-thread` finding makes it blocked, and the
  * `waits`/`holds` lock items of those say on what and with which locks held.
- * The lock table has no wait times, so the views show counts only.
+ * A lock's wait times are those of its contended acquisitions (lock.wait_ns,
+ * lock.wait_max_ns); uncontended acquisitions add nothing.
  *
  * Integer fields that may be SQL NULL hold TL_NULL (load.h). Everything
  * belongs to the struct tl_model and is freed by tl_model_free().
@@ -97,6 +98,8 @@ struct tl_mlock {
     char *first_function; /* innermost named frame of first_stack; NULL */
     int64_t acquisitions; /* 0 when NULL */
     int64_t contentions;  /* 0 when NULL */
+    int64_t wait_ns;      /* total ns its contended acquisitions waited; 0 when NULL */
+    int64_t wait_max_ns;  /* longest single wait in ns; 0 when NULL */
     int64_t edges;        /* lock_edge rows that start or end at it */
 };
 

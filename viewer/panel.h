@@ -17,7 +17,7 @@
 
 #include "vec.h"
 
-#define TL_PANEL_COLS 8   /* most columns a view has */
+#define TL_PANEL_COLS 10  /* most columns a view has */
 #define TL_PANEL_TEXT 128 /* longest filter or search text */
 
 struct tl_column {

@@ -43,6 +43,26 @@ void tl_fmt_duration(char *buf, size_t len, int64_t ns)
         snprintf(buf, len, "%" PRId64 "h%02" PRId64 "m", s / 3600, s / 60 % 60);
 }
 
+/*
+ * A lock wait, compact as Go prints durations: "0", "850ns", "12.5µs"
+ * ("12.5us" when !utf8), "3.2ms", "1.25s". "-" for a negative time.
+ */
+void tl_fmt_wait(char *buf, size_t len, int64_t ns, bool utf8)
+{
+    if (ns < 0)
+        snprintf(buf, len, "-");
+    else if (ns == 0)
+        snprintf(buf, len, "0");
+    else if (ns < 1000)
+        snprintf(buf, len, "%" PRId64 "ns", ns);
+    else if (ns < 999950) /* not "1000.0µs" */
+        snprintf(buf, len, "%.1f%s", (double)ns / 1e3, utf8 ? "\xc2\xb5s" : "us");
+    else if (ns < 999950000)
+        snprintf(buf, len, "%.1fms", (double)ns / 1e6);
+    else
+        snprintf(buf, len, "%.2fs", (double)ns / 1e9);
+}
+
 /* "1234/s", "12.5k/s", "-" when unknown (negative). */
 void tl_fmt_rate(char *buf, size_t len, double v)
 {

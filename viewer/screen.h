@@ -54,6 +54,7 @@ void tl_findings_detail(FILE *out, const struct tl_model *m, const struct tl_row
 
 void tl_fmt_bytes(char *buf, size_t len, double bytes);
 void tl_fmt_duration(char *buf, size_t len, int64_t ns);
+void tl_fmt_wait(char *buf, size_t len, int64_t ns, bool utf8);
 void tl_fmt_rate(char *buf, size_t len, double per_second);
 enum tl_sev tl_screen_sev(const char *severity);
 void tl_screen_put_frames(FILE *out, const struct tl_vec *frames, const char *indent);

@@ -377,7 +377,7 @@ static const char *const help_lines[] = {
     "  mouse click         select a row or a tab",
     "",
     "Views: 1 Overview  2 Threads  3 Locks  4 Cycles  5 Memory  6 Findings",
-    "Locks: the agent records acquisitions and contentions, not wait times.",
+    "Locks: sorted by WAIT, the total time contended acquisitions waited.",
     "NO_COLOR or --no-color turn colours off.",
     "",
     "Press any key to go back.",

@@ -272,8 +272,10 @@ def case_sort():
     p = top_pane(db("pool"))
     try:
         p.keys("3")
-        s = p.wait("CONTENDEDv")
+        s = p.wait(re.compile(r"(?<!MAX )WAITv"))
         p.keys(">")
+        p.wait("MAX WAITv")
+        p.keys("<", "<")
         p.wait("CONT%v")
         p.keys("<", "<")
         s = p.wait("ACQUIREDv")
@@ -285,6 +287,43 @@ def case_sort():
         expect(acq == sorted(acq), f"ascending after I {acq}:\n{s}")
         p.keys("F6")
         p.wait("CONTENDED^")
+    finally:
+        p.close()
+
+
+WAIT_UNIT = re.compile(r"^\d+(\.\d+)?(ns|µs|us|ms|s)$")
+# PID KIND NAME ACQUIRED CONTENDED CONT% WAIT MAX-WAIT EDGES ...
+LOCK_ROW = re.compile(r"^\s*\d+ \S+\s+(\S+)\s+\d+\s+\d+\s+[\d.]+\s+(\S+)\s+(\S+)\s+\d+ ", re.M)
+
+
+def wait_ns(cell):
+    if cell == "0":
+        return 0
+    m = WAIT_UNIT.match(cell)
+    expect(m, f"wait cell {cell!r} has a unit")
+    scale = {"ns": 1, "µs": 1e3, "us": 1e3, "ms": 1e6, "s": 1e9}[m.group(2)]
+    return float(cell[:-len(m.group(2))]) * scale
+
+
+def case_lock_wait():
+    p = top_pane(db("pool"))
+    try:
+        p.keys("3")
+        s = p.wait(re.compile(r"(?<!MAX )WAITv"))
+        rows = LOCK_ROW.findall(s)
+        names = [r[0] for r in rows]
+        expect("queue_lock" in names or "stats_lock" in names, f"contended locks listed:\n{s}")
+        expect(any(WAIT_UNIT.match(r[1]) for r in rows), f"a WAIT with a unit:\n{s}")
+        waits = [wait_ns(r[1]) for r in rows]
+        expect(waits == sorted(waits, reverse=True), f"sorted by total wait {waits}:\n{s}")
+        for name, total, longest in rows:
+            expect(wait_ns(longest) <= wait_ns(total) * 1.06, f"{name}: max <= total:\n{s}")
+        expect("wait times are not recorded" not in s, f"old note gone:\n{s}")
+        p.keys("Home", "Enter")
+        s = p.wait("Contended acquisitions waited")
+        expect(re.search(r"waited \d+(\.\d+)?(ns|µs|us|ms|s) in total, "
+                         r"(0|\d+(\.\d+)?(ns|µs|us|ms|s)) at most", s), f"lock detail:\n{s}")
+        expect(rows[0][0] in s.splitlines()[2], f"detail of the first row {rows[0][0]}:\n{s}")
     finally:
         p.close()
 

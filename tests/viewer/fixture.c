@@ -20,6 +20,11 @@
 #define STR2(x) #x
 #define STR(x) STR2(x)
 
+/* Rows name their columns, so a column the agent adds cannot shift them. */
+#define LOCK_COLS                                                                          \
+    "proc, id, addr, kind, name, first_stack, first_thread, created_ns, destroyed_ns,"   \
+    " acquisitions, contentions, wait_ns, wait_max_ns"
+
 static void sql(sqlite3 *db, const char *text)
 {
     char *err = NULL;
@@ -65,11 +70,10 @@ static void abba(sqlite3 *db)
         "INSERT INTO thread VALUES(1, 2, 5002, 'worker-a', 1, 14, 101, 150, 'join');"
         "INSERT INTO thread VALUES(1, 3, 5003, 'worker-b', 1, 14, 102, 150, 'join');"
         "INSERT INTO thread VALUES(1, 4, 5004, NULL, 1, 14, 103, 140, 'return');"
-        "INSERT INTO lock VALUES(1, 1, 0x55d0c0ffee00, 'mutex', 'lock_a', 10, 2, 101, NULL, 5,"
-        " 0);"
-        "INSERT INTO lock VALUES(1, 2, 0x55d0c0ffee40, 'mutex', 'lock_b', 11, 2, 101, NULL, 5,"
-        " 1);"
-        "INSERT INTO lock VALUES(1, 3, 0x7f00aa00, 'rwlock', NULL, 15, 2, 101, NULL, 1, 0);"
+        "INSERT INTO lock(" LOCK_COLS ") VALUES"
+        " (1, 1, 0x55d0c0ffee00, 'mutex', 'lock_a', 10, 2, 101, NULL, 5, 0, 0, 0),"
+        " (1, 2, 0x55d0c0ffee40, 'mutex', 'lock_b', 11, 2, 101, NULL, 5, 1, 1500000, 1500000),"
+        " (1, 3, 0x7f00aa00, 'rwlock', NULL, 15, 2, 101, NULL, 1, 0, 0, 0);"
         "INSERT INTO lock_edge VALUES(1, 1, 1, 2, 2, 10, 11, 110, 1, NULL, 'W->W');"
         "INSERT INTO lock_edge VALUES(1, 2, 2, 1, 3, 12, 13, 120, 1, NULL, 'W->W');"
         "INSERT INTO stack VALUES(10, 1010, 2), (11, 1011, 2), (12, 1012, 2), (13, 1013, 2),"
@@ -132,8 +136,7 @@ static void escape(sqlite3 *db)
         " NULL);"
         "INSERT INTO thread VALUES(1, 5, 81, CAST(X'6162E282' AS TEXT), NULL, NULL, 1, NULL,"
         " NULL);"
-        "INSERT INTO lock VALUES(1, 1, 4096, 'mutex', 'lock\"q', NULL, NULL, NULL, NULL, NULL,"
-        " NULL);"
+        "INSERT INTO lock(proc, id, addr, kind, name) VALUES(1, 1, 4096, 'mutex', 'lock\"q');"
         "INSERT INTO finding VALUES(1, 1, 'thread-growth', 'warning',"
         " 'line1' || char(10) || 'line2 ' || char(27) || '[31mred', 5, NULL);"
         "INSERT INTO finding_item VALUES(1, 0, 'thread', 2, NULL, NULL, NULL, NULL),"
@@ -167,12 +170,11 @@ static void threads_base(sqlite3 *db)
         "INSERT INTO thread VALUES(1, 2, 5002, 'worker-a', 1, 40, 101, NULL, NULL);"
         "INSERT INTO thread VALUES(1, 3, 5003, 'worker-b', 1, 40, 102, NULL, NULL);"
         "INSERT INTO thread VALUES(1, 4, 5004, NULL, 1, 40, 103, 150, 'return');"
-        "INSERT INTO lock VALUES(1, 1, 0x55d0c0ffee00, 'mutex', 'lock_a', 21, 2, 101, NULL, 3,"
-        " 1);"
-        "INSERT INTO lock VALUES(1, 2, 0x55d0c0ffee40, 'mutex', 'lock_b', 23, 3, 101, NULL, 3,"
-        " 1);"
-        "INSERT INTO lock VALUES(1, 3, 0x55d0c0ffee80, 'mutex', 'lock_c', 25, 1, 101, NULL, 1,"
-        " 1);"
+        "INSERT INTO lock(" LOCK_COLS ") VALUES"
+        " (1, 1, 0x55d0c0ffee00, 'mutex', 'lock_a', 21, 2, 101, NULL, 3, 1, 2500, 2500),"
+        " (1, 2, 0x55d0c0ffee40, 'mutex', 'lock_b', 23, 3, 101, NULL, 3, 1, 4000000000,"
+        " 4000000000),"
+        " (1, 3, 0x55d0c0ffee80, 'mutex', 'lock_c', 25, 1, 101, NULL, 1, 1, 120000, 120000);"
         "INSERT INTO stack VALUES(20, 1020, 2), (21, 1021, 2), (22, 1022, 2), (23, 1023, 2),"
         " (24, 1024, 2), (25, 1025, 1), (26, 1026, 2), (40, 1040, 2), (41, 1041, 3);"
         "INSERT INTO frame VALUES"

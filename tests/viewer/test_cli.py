@@ -21,6 +21,8 @@ ABBA = "/opt/demo/abba"
 DL = "/opt/demo/dl"
 FINDING_KEYS = ["id", "pid", "kind", "severity", "summary", "resolved_ns", "threads", "locks",
                 "edges", "stacks", "items"]
+# the wait keys were appended after the schema v3 lock columns; earlier keys keep their places
+LOCK_KEYS = ["id", "kind", "addr", "name", "wait_ns", "wait_max_ns"]
 
 
 def fail(msg):
@@ -140,8 +142,10 @@ ABBA_LOI = {
     "summary": "lock order inversion: lock_a -> lock_b -> lock_a by 2 threads",
     "resolved_ns": None,
     "threads": [thread(2, 5002, "worker-a"), thread(3, 5003, "worker-b")],
-    "locks": [{"id": 1, "kind": "mutex", "addr": "0x55d0c0ffee00", "name": "lock_a"},
-              {"id": 2, "kind": "mutex", "addr": "0x55d0c0ffee40", "name": "lock_b"}],
+    "locks": [{"id": 1, "kind": "mutex", "addr": "0x55d0c0ffee00", "name": "lock_a",
+               "wait_ns": 0, "wait_max_ns": 0},
+              {"id": 2, "kind": "mutex", "addr": "0x55d0c0ffee40", "name": "lock_b",
+               "wait_ns": 1500000, "wait_max_ns": 1500000}],
     "edges": [{"from": 1, "to": 2, "thread": 2, "threads": 1, "modes": "W->W",
                "gate_lock": None},
               {"from": 2, "to": 1, "thread": 3, "threads": 1, "modes": "W->W",
@@ -164,7 +168,8 @@ ABBA_MISUSE = {
     "summary": "unlock of rwlock 0x7f00aa00 that T2 does not hold",
     "resolved_ns": None,
     "threads": [thread(2, 5002, "worker-a")],
-    "locks": [{"id": 3, "kind": "rwlock", "addr": "0x7f00aa00", "name": None}],
+    "locks": [{"id": 3, "kind": "rwlock", "addr": "0x7f00aa00", "name": None, "wait_ns": 0,
+               "wait_max_ns": 0}],
     "edges": [],
     "stacks": [{"role": "site", "thread": 2, "lock": 3, "edge": None,
                 "frames": [frame("unlock_twice", ABBA, "0x1600"),
@@ -219,6 +224,7 @@ def case_abba_json():
         expect_eq([list(i) for i in f["items"]],
                   [["role", "thread", "lock", "edge", "stack", "detail"]] * len(f["items"]),
                   "item keys")
+        expect_eq([list(k) for k in f["locks"]], [LOCK_KEYS] * len(f["locks"]), "lock keys")
 
 
 def case_abba_report():
@@ -312,6 +318,7 @@ def case_escape():
               ['q"b\\s\n\t\x01', "w\u00f6rker \u2713", "bad\ufffd\ufffd", "ab\ufffd\ufffd"],
               "thread names")
     expect_eq(f["locks"][0]["name"], 'lock"q', "lock name")
+    expect_eq((f["locks"][0]["wait_ns"], f["locks"][0]["wait_max_ns"]), (0, 0), "NULL waits")
     expect(b"\\u0001" in res.stdout and b"\\u001b" in res.stdout, "control chars as \\u00XX")
     expect("w\u00f6rker \u2713".encode() in res.stdout, "UTF-8 passed through unescaped")
 
@@ -334,7 +341,8 @@ def case_dangling():
                                   "end_reason": None}], "processes")
     f = doc["findings"][0]
     expect_eq(f["threads"], [thread(77, None, None)], "threads")
-    expect_eq(f["locks"], [{"id": 55, "kind": None, "addr": None, "name": None}], "locks")
+    expect_eq(f["locks"], [{"id": 55, "kind": None, "addr": None, "name": None, "wait_ns": None,
+                            "wait_max_ns": None}], "locks (row missing)")
     expect_eq(f["edges"], [], "edges (row missing)")
     expect_eq(f["stacks"], [{"role": "site", "thread": None, "lock": None, "edge": None,
                              "frames": []}], "stacks")
@@ -353,9 +361,12 @@ def dl_stack(role, thread, lock, frames):
     return {"role": role, "thread": thread, "lock": lock, "edge": None, "frames": frames}
 
 
-LOCK_A = {"id": 1, "kind": "mutex", "addr": "0x55d0c0ffee00", "name": "lock_a"}
-LOCK_B = {"id": 2, "kind": "mutex", "addr": "0x55d0c0ffee40", "name": "lock_b"}
-LOCK_C = {"id": 3, "kind": "mutex", "addr": "0x55d0c0ffee80", "name": "lock_c"}
+LOCK_A = {"id": 1, "kind": "mutex", "addr": "0x55d0c0ffee00", "name": "lock_a",
+          "wait_ns": 2500, "wait_max_ns": 2500}
+LOCK_B = {"id": 2, "kind": "mutex", "addr": "0x55d0c0ffee40", "name": "lock_b",
+          "wait_ns": 4000000000, "wait_max_ns": 4000000000}
+LOCK_C = {"id": 3, "kind": "mutex", "addr": "0x55d0c0ffee80", "name": "lock_c",
+          "wait_ns": 120000, "wait_max_ns": 120000}
 BLOCKED_IN_LIBC = [frame(None, LIBC, "0x91e10"), frame("worker_loop", DL, "0x1820"),
                    frame("start_thread", LIBC, "0x89134")]
 

@@ -17,7 +17,9 @@
 
 #include "db.h"
 #include "model.h"
+#include "panel.h"
 #include "schema.h"
+#include "screen.h"
 
 #define S(x) ((int64_t)(x) * 1000000000) /* seconds to ns */
 
@@ -54,9 +56,11 @@ static const char rows[] =
     " (1, 4, 104, 'worker-b', 1, 11, 1100000000, NULL, NULL),"
     " (1, 5, 105, NULL, 1, 11, 1100000000, 1300000000, 'return'),"
     " (1, 6, 106, NULL, 1, 11, 1100000000, NULL, NULL);"
-    "INSERT INTO lock VALUES(1, 1, 4096, 'mutex', 'lock_a', 10, 3, 1, NULL, 7, 2),"
-    " (1, 2, 8192, 'mutex', 'lock_b', 10, 4, 1, NULL, 5, 0),"
-    " (1, 3, 4097, 'rwlock', NULL, NULL, NULL, 1, NULL, NULL, NULL);"
+    "INSERT INTO lock(proc, id, addr, kind, name, first_stack, first_thread, created_ns,"
+    " destroyed_ns, acquisitions, contentions, wait_ns, wait_max_ns) VALUES"
+    " (1, 1, 4096, 'mutex', 'lock_a', 10, 3, 1, NULL, 7, 2, 3000, 2000),"
+    " (1, 2, 8192, 'mutex', 'lock_b', 10, 4, 1, NULL, 5, 1, 2500000000, 2500000000),"
+    " (1, 3, 4097, 'rwlock', NULL, NULL, NULL, 1, NULL, NULL, NULL, NULL, NULL);"
     "INSERT INTO lock_edge VALUES(1, 1, 1, 2, 3, 10, 11, 1, 1, NULL, 'W->W'),"
     " (1, 2, 2, 1, 4, 10, 11, 1, 1, NULL, 'W->W');"
     "INSERT INTO stack VALUES(10, 1010, 2), (11, 1011, 1);"
@@ -257,6 +261,70 @@ static void test_model_locks(void **state)
     assert_null(c->first_function);
 }
 
+/* Index of the Locks view's column titled title. */
+static size_t locks_col(const char *title)
+{
+    for (size_t c = 0; c < tl_screen_locks.ncols; c++) {
+        if (strcmp(tl_screen_locks.cols[c].title, title) == 0)
+            return c;
+    }
+    fail_msg("no column %s", title);
+    return 0;
+}
+
+static void test_model_locks_sorted_by_wait(void **state)
+{
+    struct fixture *f = *state;
+    const struct tl_mlock *a = tl_vec_at(&f->m.locks, 0), *b = tl_vec_at(&f->m.locks, 1);
+    const struct tl_mlock *c = tl_vec_at(&f->m.locks, 2);
+    struct tl_env env = {.db = f->db, .utf8 = true};
+    size_t wait = locks_col("WAIT"), max = locks_col("MAX WAIT");
+    struct tl_panel p;
+
+    assert_int_equal(a->wait_ns, 3000);
+    assert_int_equal(a->wait_max_ns, 2000);
+    assert_int_equal(b->wait_ns, 2500000000);
+    assert_int_equal(b->wait_max_ns, 2500000000);
+    assert_int_equal(c->wait_ns, 0); /* NULL reads as 0 */
+    assert_int_equal(c->wait_max_ns, 0);
+
+    /* the view's default order: total wait, longest first, not contentions */
+    tl_panel_init(&p, tl_screen_locks.cols, tl_screen_locks.ncols, tl_screen_locks.sort_col,
+                  tl_screen_locks.invert);
+    assert_int_equal(p.sort_col, (int)wait);
+    tl_screen_locks.fill(&p, &f->m, &env);
+    tl_panel_update(&p);
+    assert_int_equal(p.view.len, 3);
+    assert_string_equal(tl_panel_visible(&p, 0)->cells[2], "lock_b");
+    assert_string_equal(tl_panel_visible(&p, 0)->cells[wait], "2.50s");
+    assert_string_equal(tl_panel_visible(&p, 0)->cells[max], "2.50s");
+    assert_string_equal(tl_panel_visible(&p, 1)->cells[2], "lock_a");
+    assert_string_equal(tl_panel_visible(&p, 1)->cells[wait], "3.0\xc2\xb5s");
+    assert_string_equal(tl_panel_visible(&p, 1)->cells[max], "2.0\xc2\xb5s");
+    assert_string_equal(tl_panel_visible(&p, 2)->cells[2], "0x1001");
+    assert_string_equal(tl_panel_visible(&p, 2)->cells[wait], "0");
+    tl_panel_free(&p);
+}
+
+static void test_model_wait_format(void **state)
+{
+    char buf[32];
+
+    (void)state;
+    tl_fmt_wait(buf, sizeof(buf), 999, true);
+    assert_string_equal(buf, "999ns");
+    tl_fmt_wait(buf, sizeof(buf), 1500, false);
+    assert_string_equal(buf, "1.5us");
+    tl_fmt_wait(buf, sizeof(buf), 999960, true);
+    assert_string_equal(buf, "1.0ms"); /* not 1000.0µs */
+    tl_fmt_wait(buf, sizeof(buf), 250000000, true);
+    assert_string_equal(buf, "250.0ms");
+    tl_fmt_wait(buf, sizeof(buf), S(61), true);
+    assert_string_equal(buf, "61.00s");
+    tl_fmt_wait(buf, sizeof(buf), -1, true);
+    assert_string_equal(buf, "-");
+}
+
 static void test_model_sites_growth_and_history(void **state)
 {
     const struct tl_model *m = &((struct fixture *)*state)->m;
@@ -358,6 +426,8 @@ int main(void)
         cmocka_unit_test(test_model_ended_process_main_thread_exits),
         cmocka_unit_test(test_model_empty_database),
         cmocka_unit_test_setup_teardown(test_model_locks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_model_locks_sorted_by_wait, setup, teardown),
+        cmocka_unit_test(test_model_wait_format),
         cmocka_unit_test_setup_teardown(test_model_sites_growth_and_history, setup, teardown),
         cmocka_unit_test_setup_teardown(test_model_findings_newest_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_model_chain_of_inversion_and_deadlock, setup,
