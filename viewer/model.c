@@ -1,6 +1,6 @@
 /*
  * model.c - read the views' data (model.h). Sections: helpers, processes and
- * samples, threads, locks, allocation sites, thread states from findings,
+ * samples, threads, locks, thread states, allocation sites, thread states from findings,
  * cycle chains, on-demand stacks and edges, load and free.
  *
  * Every query is a plain SELECT; the first reads of a refresh share one read
@@ -91,7 +91,9 @@ double tl_model_slope(const struct tl_series *s)
 static int load_procs(struct tl_db *db, struct tl_model *m)
 {
     sqlite3_stmt *st = tl_db_prepare(db, "SELECT id, pid, exe, start_ns, end_ns, exit_status,"
-                                         " end_reason FROM process ORDER BY id");
+                                         " end_reason, (SELECT max(t_ns) FROM sample s"
+                                         " WHERE s.proc = process.id)"
+                                         " FROM process ORDER BY id");
     int rc;
 
     if (!st)
@@ -106,6 +108,7 @@ static int load_procs(struct tl_db *db, struct tl_model *m)
         p->end_ns = col_int(st, 4);
         p->exit_status = col_int(st, 5);
         p->end_reason = col_str(st, 6);
+        p->last_sample_ns = col_int(st, 7);
     }
     sqlite3_finalize(st);
     return rc;
@@ -212,6 +215,8 @@ static int load_threads(struct tl_db *db, struct tl_model *m)
         struct tl_mthread *t = tl_vec_push(&m->threads);
         const struct tl_mproc *p;
 
+        memset(t, 0, sizeof(*t));
+        tl_vec_init(&t->held, sizeof(struct tl_mheld));
         t->proc = col_int(st, 0);
         t->pid = col_int(st, 1);
         t->id = col_int(st, 2);
@@ -287,6 +292,182 @@ static int load_locks(struct tl_db *db, struct tl_model *m)
     }
     sqlite3_finalize(st);
     return rc;
+}
+
+/* ---- thread states -------------------------------------------------- */
+
+static struct tl_mthread *find_thread(struct tl_model *m, int64_t proc, int64_t id);
+
+static const struct tl_mlock *find_lock(const struct tl_model *m, int64_t proc, int64_t id)
+{
+    for (size_t i = 0; i < m->locks.len; i++) {
+        const struct tl_mlock *k = tl_vec_at(&m->locks, i);
+
+        if (k->proc == proc && k->id == id)
+            return k;
+    }
+    return NULL;
+}
+
+/* The function of the first frame of stack, or NULL; fn is a prepared query. */
+static char *stack_function(sqlite3_stmt *fn, int64_t stack)
+{
+    char *s = NULL;
+
+    if (stack == TL_NULL)
+        return NULL;
+    sqlite3_reset(fn);
+    sqlite3_bind_int64(fn, 1, stack);
+    if (sqlite3_step(fn) == SQLITE_ROW)
+        s = col_str(fn, 0);
+    sqlite3_reset(fn);
+    return s;
+}
+
+/* Parses thread_state.held, "LOCK@STACK,LOCK@STACK", into t->held; skips junk. */
+static void parse_held(const struct tl_model *m, struct tl_mthread *t, const char *held,
+                       sqlite3_stmt *fn)
+{
+    const char *p = held;
+
+    while (p && *p) {
+        char *end;
+        long long lock = strtoll(p, &end, 10), stack = -1;
+        bool ok = end != p;
+
+        p = end;
+        if (ok && *p == '@') {
+            stack = strtoll(p + 1, &end, 10);
+            ok = end != p + 1;
+            p = end;
+        }
+        if (ok) {
+            const struct tl_mlock *k = find_lock(m, t->proc, lock);
+            struct tl_mheld *h = tl_vec_push(&t->held);
+
+            h->lock = lock;
+            h->stack = stack < 0 ? TL_NULL : stack;
+            h->label = k ? tl_xstrdup(k->label) : lock_label(NULL, TL_NULL, lock);
+            h->kind = k && k->kind ? tl_xstrdup(k->kind) : NULL;
+            h->function = stack_function(fn, h->stack);
+        }
+        p = strchr(p, ',');
+        if (p)
+            p++;
+    }
+}
+
+static int load_thread_states(struct tl_db *db, struct tl_model *m)
+{
+    sqlite3_stmt *st = tl_db_prepare(db, "SELECT proc, thread, wait_kind, wait_lock,"
+                                         " wait_since_ns, wait_stack, held FROM thread_state"
+                                         " ORDER BY proc, thread");
+    sqlite3_stmt *fn = tl_db_prepare(db, "SELECT function FROM frame WHERE stack = ?1"
+                                         " ORDER BY idx LIMIT 1");
+    int rc = -EIO;
+
+    if (st && fn) {
+        while ((rc = step(db, st)) == 1) {
+            struct tl_mthread *t = find_thread(m, col_int(st, 0), col_int(st, 1));
+            const struct tl_mlock *k;
+
+            if (!t || t->has_state)
+                continue;
+            t->has_state = true;
+            t->wait_kind = col_str(st, 2);
+            t->wait_lock = col_int(st, 3);
+            t->wait_since_ns = col_int(st, 4);
+            t->wait_stack = col_int(st, 5);
+            if (t->wait_lock != TL_NULL) {
+                k = find_lock(m, t->proc, t->wait_lock);
+                t->wait_label = k ? tl_xstrdup(k->label) : lock_label(NULL, TL_NULL, t->wait_lock);
+            }
+            t->wait_function = stack_function(fn, t->wait_stack);
+            parse_held(m, t, (const char *)sqlite3_column_text(st, 6), fn);
+        }
+    }
+    sqlite3_finalize(st);
+    sqlite3_finalize(fn);
+    return rc;
+}
+
+/* "1.2s", "350ms", "4m05s", "2h03m": how long a thread has waited. */
+static void fmt_since(char *buf, size_t len, int64_t ns)
+{
+    int64_t s = ns / 1000000000;
+
+    if (ns < 1000000000)
+        snprintf(buf, len, "%" PRId64 "ms", ns < 0 ? 0 : ns / 1000000);
+    else if (s < 60)
+        snprintf(buf, len, "%.1fs", (double)ns / 1e9);
+    else if (s < 3600)
+        snprintf(buf, len, "%" PRId64 "m%02" PRId64 "s", s / 60, s % 60);
+    else
+        snprintf(buf, len, "%" PRId64 "h%02" PRId64 "m", s / 3600, s / 60 % 60);
+}
+
+/*
+ * Writes the Threads view's state of t into buf: from its thread_state row
+ * "blocked on mutex lock_b (3.2s)", "blocked in join (1.0s)" or "running";
+ * the wait lasts until now_ns while the process runs, else until its last
+ * sample. Without a row, or once the thread exited or leaked, the state name
+ * (tl_model_state_name). Can't fail.
+ */
+void tl_model_state_text(char *buf, size_t len, const struct tl_model *m,
+                         const struct tl_mthread *t, int64_t now_ns)
+{
+    const struct tl_mproc *p = tl_model_proc(m, t->proc);
+    char dur[40] = "";
+    int64_t end;
+
+    if (!t->has_state || t->state == TL_TS_EXITED || t->state == TL_TS_LEAKED ||
+        (t->state == TL_TS_ALIVE_EXIT && !t->wait_kind)) {
+        snprintf(buf, len, "%s", tl_model_state_name(t->state));
+        return;
+    }
+    if (!t->wait_kind) {
+        snprintf(buf, len, "running");
+        return;
+    }
+    end = now_ns;
+    if (p && p->end_ns != TL_NULL)
+        end = p->last_sample_ns != TL_NULL ? p->last_sample_ns : p->end_ns;
+    if (t->wait_since_ns != TL_NULL) {
+        char d[32];
+
+        fmt_since(d, sizeof(d), end - t->wait_since_ns);
+        snprintf(dur, sizeof(dur), " (%s)", d);
+    }
+    if (t->wait_label)
+        snprintf(buf, len, "blocked on %s %s%s", t->wait_kind, t->wait_label, dur);
+    else
+        snprintf(buf, len, "blocked in %s%s", t->wait_kind, dur);
+}
+
+/*
+ * Writes the locks t holds into buf: from its thread_state row the labels
+ * "lock_a, lock_b" ("" for none), else what the findings say (t->holds, or
+ * ""). Truncated to len. Can't fail.
+ */
+void tl_model_held_text(char *buf, size_t len, const struct tl_mthread *t)
+{
+    size_t n = 0;
+
+    if (len == 0)
+        return;
+    buf[0] = '\0';
+    if (!t->has_state) {
+        snprintf(buf, len, "%s", t->holds ? t->holds : "");
+        return;
+    }
+    for (size_t i = 0; i < t->held.len && n + 1 < len; i++) {
+        const struct tl_mheld *h = tl_vec_at(&t->held, i);
+        int w = snprintf(buf + n, len - n, "%s%s", i ? ", " : "", h->label);
+
+        if (w < 0)
+            break;
+        n += (size_t)w;
+    }
 }
 
 static struct tl_msite *find_site(struct tl_model *m, int64_t proc, int64_t id)
@@ -752,6 +933,8 @@ int tl_model_load(struct tl_db *db, struct tl_model *m)
     if (rc == 0)
         rc = load_locks(db, m);
     if (rc == 0)
+        rc = load_thread_states(db, m);
+    if (rc == 0)
         rc = load_sites(db, m);
     if (tl_db_end(db) != 0 && rc == 0)
         rc = -EIO;
@@ -782,6 +965,17 @@ void tl_model_free(struct tl_model *m)
         free(t->end_how);
         free(t->waits);
         free(t->holds);
+        free(t->wait_kind);
+        free(t->wait_label);
+        free(t->wait_function);
+        for (size_t j = 0; j < t->held.len; j++) {
+            struct tl_mheld *h = tl_vec_at(&t->held, j);
+
+            free(h->label);
+            free(h->kind);
+            free(h->function);
+        }
+        tl_vec_free(&t->held);
     }
     for (size_t i = 0; i < m->locks.len; i++) {
         struct tl_mlock *k = tl_vec_at(&m->locks, i);

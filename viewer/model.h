@@ -11,6 +11,10 @@
  * a thread item of a `thread-leak` finding makes it leaked, one of an
  * unresolved `deadlock` or `blocked-thread` finding makes it blocked, and the
  * `waits`/`holds` lock items of those say on what and with which locks held.
+ * A live thread's thread_state row (the agent's latest tick) says more
+ * precisely what it blocks on now and which locks it holds, with the frames
+ * where it blocks and took them; tl_model_state_text() prefers it and falls
+ * back to the state above when there is no row or the thread ended or leaked.
  * A lock's wait times are those of its contended acquisitions (lock.wait_ns,
  * lock.wait_max_ns); uncontended acquisitions add nothing.
  *
@@ -45,6 +49,7 @@ struct tl_mproc {
     int64_t end_ns;      /* TL_NULL while it runs */
     int64_t exit_status; /* or TL_NULL */
     char *end_reason;    /* "exit", "exec"; NULL while it runs */
+    int64_t last_sample_ns; /* t_ns of its latest sample, or TL_NULL */
 };
 
 /* Counters of one process: its latest sample and the recent history. */
@@ -70,6 +75,15 @@ enum tl_tstate {
     TL_TS_DEADLOCKED, /* in an unresolved deadlock finding */
 };
 
+/* One lock a thread holds now (thread_state.held). */
+struct tl_mheld {
+    int64_t lock;   /* lock.id */
+    int64_t stack;  /* one-frame stack.id where it was taken, or TL_NULL */
+    char *label;    /* as struct tl_mlock's label; never NULL */
+    char *kind;     /* lock.kind, or NULL */
+    char *function; /* function of the stack's frame, or NULL */
+};
+
 struct tl_mthread {
     int64_t proc, pid;     /* process.id and its pid */
     int64_t id;            /* thread.id within the process */
@@ -84,6 +98,15 @@ struct tl_mthread {
     char *waits;           /* "mutex lock_b", "join T3", "cond"; NULL when not blocked */
     char *holds;           /* "mutex lock_a, ..." as the findings say; NULL when unknown */
     const struct tl_stack *blocked; /* where it blocks, from a finding (in run), or NULL */
+    /* From its thread_state row, when has_state (else the fields are unset): */
+    bool has_state;        /* a thread_state row exists */
+    char *wait_kind;       /* "mutex", "join", ...; NULL while running */
+    int64_t wait_lock;     /* lock.id for a lock wait, or TL_NULL */
+    char *wait_label;      /* that lock's label; NULL without wait_lock */
+    int64_t wait_since_ns; /* or TL_NULL */
+    int64_t wait_stack;    /* one-frame stack.id of the call site, or TL_NULL */
+    char *wait_function;   /* function of that frame, or NULL */
+    struct tl_vec held;    /* struct tl_mheld, innermost last (initialised even without a row) */
 };
 
 struct tl_mlock {
@@ -141,6 +164,9 @@ void tl_model_free(struct tl_model *m);
 const struct tl_mproc *tl_model_proc(const struct tl_model *m, int64_t id);
 const struct tl_finding *tl_model_newest(const struct tl_model *m, size_t i);
 const char *tl_model_state_name(enum tl_tstate s);
+void tl_model_state_text(char *buf, size_t len, const struct tl_model *m,
+                         const struct tl_mthread *t, int64_t now_ns);
+void tl_model_held_text(char *buf, size_t len, const struct tl_mthread *t);
 int tl_model_frames(struct tl_db *db, int64_t stack, struct tl_vec *frames);
 void tl_model_frames_free(struct tl_vec *frames);
 int tl_model_edges(struct tl_db *db, int64_t proc, int64_t lock, struct tl_vec *edges);

@@ -1,10 +1,12 @@
 /*
- * screen_threads.c - view 2: one row per thread with its state (running,
- * blocked, deadlocked, exited, leaked), what it waits for, the locks it holds
- * when a finding says so, its creator and lifetime. Enter shows its creation
- * stack, held locks, what it waits for with the blocked stack, and the
- * findings that name it. The agent records held locks only as evidence of
- * deadlock and blocked-thread findings, so elsewhere they are unknown.
+ * screen_threads.c - view 2: one row per thread with its state ("blocked on
+ * mutex lock_b (3.2s)", "blocked in join", "running" from its thread_state
+ * row; else running, blocked, deadlocked, exited, leaked from its row and
+ * the findings), what a finding says it waits for, the locks it holds now
+ * (thread_state; else as a finding says), its lifetime and creator. Enter
+ * shows each held lock with the function that took it, the current wait with
+ * its call site, the creation stack, the blocked stack of a finding, and the
+ * findings that name the thread.
  */
 #include "screen.h"
 
@@ -13,8 +15,8 @@
 
 static const struct tl_column cols[] = {
     {"PID", 7, true},        {"T", 4, true},        {"TID", 7, true},
-    {"NAME", 16, false},     {"STATE", 13, false},  {"WAITS FOR", 20, false},
-    {"LIFETIME", 9, true},   {"CREATOR / HOLDS", 0, false},
+    {"NAME", 14, false},     {"STATE", 34, false},  {"WAITS FOR", 14, false},
+    {"HELD", 18, false},     {"LIFETIME", 9, true}, {"CREATOR", 0, false},
 };
 
 static int64_t lifetime(const struct tl_model *m, const struct tl_mthread *t,
@@ -46,7 +48,7 @@ static void fill(struct tl_panel *p, const struct tl_model *m, const struct tl_e
         const struct tl_mthread *t = tl_vec_at(&m->threads, i);
         struct tl_row *r = tl_panel_add(p, tl_screen_row_id(t->proc, t->id), i);
         int64_t life = lifetime(m, t, env);
-        char buf[32], creator[32] = "-";
+        char buf[32], creator[32] = "-", state[160], held[256];
 
         r->sev = state_sev(t->state);
         tl_fmt_duration(buf, sizeof(buf), life);
@@ -57,11 +59,13 @@ static void fill(struct tl_panel *p, const struct tl_model *m, const struct tl_e
         tl_panel_cell(r, 2, t->tid == TL_NULL ? 0 : (double)t->tid, "%" PRId64,
                       t->tid == TL_NULL ? 0 : t->tid);
         tl_panel_cell(r, 3, 0, "%s", t->name ? t->name : "");
-        tl_panel_cell(r, 4, (double)t->state, "%s", tl_model_state_name(t->state));
+        tl_model_state_text(state, sizeof(state), m, t, env->now_ns);
+        tl_model_held_text(held, sizeof(held), t);
+        tl_panel_cell(r, 4, (double)t->state, "%s", state);
         tl_panel_cell(r, 5, 0, "%s", t->waits ? t->waits : "");
-        tl_panel_cell(r, 6, (double)life, "%s", buf);
-        tl_panel_cell(r, 7, 0, "%s%s%s", creator, t->holds ? "  holds " : "",
-                      t->holds ? t->holds : "");
+        tl_panel_cell(r, 6, t->has_state ? (double)t->held.len : 0, "%s", held);
+        tl_panel_cell(r, 7, (double)life, "%s", buf);
+        tl_panel_cell(r, 8, 0, "%s", creator);
     }
 }
 
@@ -71,11 +75,35 @@ static bool names_thread(const struct tl_finding *f, const struct tl_mthread *t)
     return f->proc == t->proc && tl_load_thread(f, t->id) != NULL;
 }
 
+/* Held locks and the current wait of a thread with a thread_state row. */
+static void put_current(FILE *out, const struct tl_mthread *t)
+{
+    fprintf(out, "Holds (%zu):%s\n", t->held.len, t->held.len ? "" : " nothing");
+    for (size_t i = 0; i < t->held.len; i++) {
+        const struct tl_mheld *h = tl_vec_at(&t->held, i);
+
+        fprintf(out, "  %s%s%s, taken in %s\n", h->kind ? h->kind : "", h->kind ? " " : "",
+                h->label, h->function ? h->function : "an unknown function");
+    }
+    if (!t->wait_kind) {
+        fputs("Waits for: nothing (running)\n", out);
+        return;
+    }
+    if (t->wait_label)
+        fprintf(out, "Waits for: %s %s", t->wait_kind, t->wait_label);
+    else
+        fprintf(out, "Waits for: %s", t->wait_kind);
+    fprintf(out, ", called from %s\n",
+            t->wait_function ? t->wait_function : "an unknown function");
+    if (t->waits && t->state != TL_TS_RUNNING)
+        fprintf(out, "A finding says it waits for: %s\n", t->waits);
+}
+
 static void detail(FILE *out, const struct tl_model *m, const struct tl_row *r,
                    const struct tl_env *env)
 {
     const struct tl_mthread *t;
-    char life[32];
+    char life[32], state[160];
     size_t n = 0;
 
     if (r->ref >= m->threads.len)
@@ -88,16 +116,21 @@ static void detail(FILE *out, const struct tl_model *m, const struct tl_row *r,
     if (t->name)
         fprintf(out, " \"%s\"", t->name);
     fprintf(out, " of pid %" PRId64 "\n", t->pid);
-    fprintf(out, "State: %s", tl_model_state_name(t->state));
+    tl_model_state_text(state, sizeof(state), m, t, env->now_ns);
+    fprintf(out, "State: %s", state);
     if (t->end_how)
         fprintf(out, " (%s)", t->end_how);
     fprintf(out, ", lifetime %s\n", life);
     if (t->creator != TL_NULL)
         fprintf(out, "Created by T%" PRId64 "\n", t->creator);
-    fprintf(out, "Holds: %s\n",
-            t->holds ? t->holds : "not known (held locks are recorded only in deadlock and "
-                                  "blocked-thread findings)");
-    fprintf(out, "Waits for: %s\n", t->waits ? t->waits : "nothing known");
+    if (t->has_state) {
+        put_current(out, t);
+    } else {
+        fprintf(out, "Holds: %s\n",
+                t->holds ? t->holds : "not known (no thread_state row; findings name held "
+                                      "locks only for deadlocked and blocked threads)");
+        fprintf(out, "Waits for: %s\n", t->waits ? t->waits : "nothing known");
+    }
     if (t->blocked) {
         fputs("\nBlocked at:\n", out);
         tl_screen_put_frames(out, &t->blocked->frames, "  ");

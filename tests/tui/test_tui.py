@@ -514,6 +514,59 @@ def case_follow():
             p.close()
 
 
+def case_thread_state():
+    """A hung deadlock_abba under the agent: the Threads view shows what each
+    thread blocks on now and the locks it holds, from thread_state."""
+    import sqlite3
+    d = os.path.join(ARGS.tmp, ARGS.case)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    path = os.path.join(d, "deadlock.db")
+    prog = subprocess.Popen([ARGS.run, "run", "--db", path, "-o", "interval=0.2", "--",
+                             os.path.join(ARGS.bin, "tl-prog-deadlock_abba")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = None
+    try:
+        deadline = time.time() + 30
+        n = 0
+        while n < 3:
+            expect(time.time() < deadline, f"thread_state never had 3 rows ({n})")
+            expect(prog.poll() is None, f"deadlock_abba exited {prog.returncode}")
+            try:
+                c = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+                n = c.execute("SELECT count(*) FROM thread_state").fetchone()[0]
+                c.close()
+            except sqlite3.Error:
+                n = 0
+            time.sleep(0.1)
+        p = top_pane(path)
+        p.keys("2")
+        s = p.wait(re.compile(r"blocked on mutex lock_[ab] \(\d"))
+        expect("HELD" in s, f"HELD column:\n{s}")
+        rows = [l for l in s.splitlines() if re.search(r"blocked on mutex lock_[ab]", l)]
+        expect(len(rows) == 2, f"two threads blocked on a mutex:\n{s}")
+        for l in rows:
+            want = re.search(r"blocked on mutex (lock_[ab])", l).group(1)
+            held = "lock_b" if want == "lock_a" else "lock_a"
+            expect(re.search(r"\(\d[^)]*\)", l), f"wait duration in row {l!r}:\n{s}")
+            expect(held in l, f"{held} held in row {l!r}:\n{s}")
+        expect(re.search(r"blocked in join", s), f"main blocked in join:\n{s}")
+        p.keys("/")
+        p.type("blocked on mutex lock_b")
+        p.keys("Enter", "Enter")
+        s = p.wait("Holds (1):")
+        expect(re.search(r"mutex lock_a, taken in hold_a_want_b", s), f"held lock's function:\n{s}")
+        expect("Waits for: mutex lock_b, called from hold_a_want_b" in s, f"call site:\n{s}")
+        p.keys("Escape", "q")
+        expect(p.wait_exit() in (0, None), "quit")
+    finally:
+        if prog.poll() is None:
+            prog.kill()
+            prog.wait()
+        if p:
+            p.close()
+
+
 def main():
     global ARGS
     ap = argparse.ArgumentParser()

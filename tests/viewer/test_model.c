@@ -202,6 +202,139 @@ static void test_model_resolved_deadlock_leaves_threads_running(void **state)
     assert_int_equal(thread(&f->m, 5)->state, TL_TS_LEAKED);
 }
 
+/* Index of the Threads view's column titled title. */
+static size_t threads_col(const char *title)
+{
+    for (size_t c = 0; c < tl_screen_threads.ncols; c++) {
+        if (strcmp(tl_screen_threads.cols[c].title, title) == 0)
+            return c;
+    }
+    fail_msg("no column %s", title);
+    return 0;
+}
+
+/*
+ * thread_state rows: in running process 1, T2 blocks on mutex lock_b holding
+ * lock_a and an unnamed rwlock, T1 runs holding nothing, T3 has no row (the
+ * findings' state); in ended process 2, T2 (alive at exit) blocked in a join
+ * until the last sample, and T3 exited (its stale row is ignored).
+ */
+static void test_model_thread_state_rows(void **state)
+{
+    struct fixture f;
+    char err[256], buf[160], *text = NULL;
+    size_t len = 0, st_col = threads_col("STATE"), held_col = threads_col("HELD");
+    const struct tl_mthread *t1, *t2, *t3;
+    struct tl_env env = {.utf8 = true, .now_ns = S(13) + 200000000};
+    struct tl_panel p;
+    struct tl_row row = {0};
+    FILE *out;
+
+    (void)state;
+    memset(&f, 0, sizeof(f));
+    build(&f, "INSERT INTO meta VALUES('app', 'threadlens');"
+              "INSERT INTO process VALUES(1, 100, 1, '/bin/p', 'p', 1000000000, NULL, NULL, NULL),"
+              " (2, 200, 1, '/bin/q', 'q', 1000000000, 9000000000, NULL, 'signal');"
+              "INSERT INTO sample(proc, t_ns) VALUES(1, 5000000000), (2, 7000000000),"
+              " (2, 8000000000);"
+              "INSERT INTO thread VALUES(1, 1, 100, 'p', NULL, NULL, 1000000000, NULL, NULL),"
+              " (1, 2, 101, 'worker', 1, NULL, 1000000000, NULL, NULL),"
+              " (1, 3, 102, NULL, 1, NULL, 1000000000, NULL, NULL),"
+              " (2, 1, 200, 'q', NULL, NULL, 1000000000, NULL, NULL),"
+              " (2, 2, 201, NULL, 1, NULL, 1000000000, NULL, NULL),"
+              " (2, 3, 202, NULL, 1, NULL, 1000000000, 2000000000, 'return');"
+              "INSERT INTO lock(proc, id, addr, kind, name) VALUES(1, 1, 4096, 'mutex', 'lock_a'),"
+              " (1, 2, 8192, 'mutex', 'lock_b'), (1, 3, 4097, 'rwlock', NULL);"
+              "INSERT INTO stack VALUES(20, 2020, 1), (21, 2021, 1), (22, 2022, 1), (23, 2023, 1);"
+              "INSERT INTO frame VALUES(20, 0, '/bin/p', 16, 'take_a'),"
+              " (21, 0, '/bin/p', 32, 'take_rw'), (22, 0, '/bin/p', 48, 'want_b'),"
+              " (23, 0, '/bin/q', 64, 'main');"
+              "INSERT INTO thread_state VALUES(1, 1, 10000000000, NULL, NULL, NULL, NULL, NULL, NULL),"
+              " (1, 2, 10000000000, 'mutex', 8192, 2, 10000000000, 22, '1@20,3@21'),"
+              " (2, 2, 7000000000, 'join', 1234, NULL, 5000000000, 23, NULL),"
+              " (2, 3, 1500000000, 'mutex', 8192, 9, 1500000000, NULL, '7@99');"
+              "INSERT INTO finding VALUES(1, 1, 'blocked-thread', 'warning', 'b', 1, NULL);"
+              "INSERT INTO finding_item VALUES(1, 0, 'thread', 3, NULL, NULL, NULL, 'cond');");
+    assert_int_equal(tl_db_open(f.path, &f.db, err, sizeof(err)), 0);
+    assert_int_equal(tl_model_load(f.db, &f.m), 0);
+    env.db = f.db;
+    t1 = tl_vec_at(&f.m.threads, 0);
+    t2 = tl_vec_at(&f.m.threads, 1);
+    t3 = tl_vec_at(&f.m.threads, 2);
+
+    /* blocked on a mutex, holding two locks */
+    assert_true(t2->has_state);
+    assert_string_equal(t2->wait_kind, "mutex");
+    assert_int_equal(t2->wait_lock, 2);
+    assert_string_equal(t2->wait_label, "lock_b");
+    assert_string_equal(t2->wait_function, "want_b");
+    assert_int_equal(t2->held.len, 2);
+    assert_string_equal(((struct tl_mheld *)tl_vec_at(&t2->held, 0))->label, "lock_a");
+    assert_string_equal(((struct tl_mheld *)tl_vec_at(&t2->held, 0))->function, "take_a");
+    assert_int_equal(((struct tl_mheld *)tl_vec_at(&t2->held, 1))->stack, 21);
+    assert_string_equal(((struct tl_mheld *)tl_vec_at(&t2->held, 1))->label, "0x1001");
+    assert_string_equal(((struct tl_mheld *)tl_vec_at(&t2->held, 1))->function, "take_rw");
+    tl_model_state_text(buf, sizeof(buf), &f.m, t2, env.now_ns);
+    assert_string_equal(buf, "blocked on mutex lock_b (3.2s)"); /* now - wait_since */
+    tl_model_held_text(buf, sizeof(buf), t2);
+    assert_string_equal(buf, "lock_a, 0x1001");
+    tl_model_held_text(buf, 10, t2);
+    assert_string_equal(buf, "lock_a, 0"); /* truncated */
+
+    /* running, holding nothing */
+    assert_true(t1->has_state);
+    assert_null(t1->wait_kind);
+    assert_int_equal(t1->held.len, 0);
+    tl_model_state_text(buf, sizeof(buf), &f.m, t1, env.now_ns);
+    assert_string_equal(buf, "running");
+    tl_model_held_text(buf, sizeof(buf), t1);
+    assert_string_equal(buf, "");
+
+    /* no row: the findings' state, as before */
+    assert_false(t3->has_state);
+    assert_int_equal(t3->state, TL_TS_BLOCKED);
+    tl_model_state_text(buf, sizeof(buf), &f.m, t3, env.now_ns);
+    assert_string_equal(buf, "blocked");
+
+    /* ended process: the wait lasts until its last sample; exited stays exited */
+    tl_model_state_text(buf, sizeof(buf), &f.m, tl_vec_at(&f.m.threads, 4), env.now_ns);
+    assert_string_equal(buf, "blocked in join (3.0s)");
+    tl_model_state_text(buf, sizeof(buf), &f.m, tl_vec_at(&f.m.threads, 5), env.now_ns);
+    assert_string_equal(buf, "exited");
+
+    /* the view's row and detail */
+    tl_panel_init(&p, tl_screen_threads.cols, tl_screen_threads.ncols,
+                  tl_screen_threads.sort_col, tl_screen_threads.invert);
+    tl_screen_threads.fill(&p, &f.m, &env);
+    tl_panel_update(&p);
+    assert_int_equal(p.view.len, 6);
+    for (size_t i = 0; i < p.view.len; i++) {
+        const struct tl_row *r = tl_panel_visible(&p, i);
+
+        if (r->ref == 1) {
+            assert_string_equal(r->cells[st_col], "blocked on mutex lock_b (3.2s)");
+            assert_string_equal(r->cells[held_col], "lock_a, 0x1001");
+            row.ref = 99;
+        }
+    }
+    assert_int_equal(row.ref, 99);
+    tl_panel_free(&p);
+    row.ref = 1;
+    out = open_memstream(&text, &len);
+    assert_non_null(out);
+    tl_screen_threads.detail(out, &f.m, &row, &env);
+    fclose(out);
+    assert_non_null(strstr(text, "State: blocked on mutex lock_b (3.2s)"));
+    assert_non_null(strstr(text, "Holds (2):\n  mutex lock_a, taken in take_a\n"
+                                 "  rwlock 0x1001, taken in take_rw\n"));
+    assert_non_null(strstr(text, "Waits for: mutex lock_b, called from want_b\n"));
+    free(text);
+
+    tl_model_free(&f.m);
+    tl_db_close(f.db);
+    unlink(f.path);
+}
+
 static void test_model_ended_process_main_thread_exits(void **state)
 {
     struct fixture f;
@@ -423,6 +556,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_model_thread_states_from_findings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_model_resolved_deadlock_leaves_threads_running, setup,
                                         teardown),
+        cmocka_unit_test(test_model_thread_state_rows),
         cmocka_unit_test(test_model_ended_process_main_thread_exits),
         cmocka_unit_test(test_model_empty_database),
         cmocka_unit_test_setup_teardown(test_model_locks, setup, teardown),
