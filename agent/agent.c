@@ -180,7 +180,8 @@ __attribute__((constructor)) static void agent_init(void)
     dl_iterate_phdr(find_text_segment, agent_text);
     dl_iterate_phdr(find_text_segment, libc_text);
     if (tl_wait_stack_init(tl_options.stack_signal, agent_text, libc_text) < 0)
-        tl_log(TL_LOG_INFO, "signal %d is the program's: blocked threads' stacks are call sites only",
+        tl_log(TL_LOG_INFO,
+               "signal %d is the program's: blocked threads' stacks are call sites only",
                tl_options.stack_signal);
     tl_signals_init();
     atomic_store(&tl_active, 1);

@@ -52,7 +52,8 @@ static int lock_blocking(struct tl_thread *self, pthread_mutex_t *m, enum block_
                          const struct tl_caller *caller)
 {
     struct tl_lock *l = tl_lockops_lock(self, m, TL_LOCK_MUTEX);
-    struct tl_held *held = tl_lockops_before_block(self, l, m, TL_LOCK_MUTEX, TL_MODE_WRITE, caller);
+    struct tl_held *held =
+        tl_lockops_before_block(self, l, m, TL_LOCK_MUTEX, TL_MODE_WRITE, caller);
     int rc;
     int64_t since = about_to_wait(self, l, m);
     int waited = since && tl_wait_begin(self, TL_WAIT_MUTEX, m, caller->pc);

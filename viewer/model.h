@@ -61,7 +61,7 @@ struct tl_overview {
     int64_t tasks_in_flight;
     int64_t heap_live;
     int64_t rss;
-    double acq_rate;         /* lock acquisitions per second over the last two samples; <0: unknown */
+    double acq_rate;         /* acquisitions per second over the last two samples; <0 unknown */
     double cont_rate;        /* contentions per second, likewise */
     struct tl_series threads, tasks, heap, rss_hist, acq, cont; /* acq/cont: per-second rates */
 };
