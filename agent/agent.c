@@ -18,6 +18,7 @@
 #include "detect_deadlock.h"
 #include "detect_misuse.h"
 #include "heap.h"
+#include "detect_limits.h"
 #include "detect_growth.h"
 #include "task.h"
 #include "lockgraph.h"
@@ -121,6 +122,7 @@ static void fork_child(void)
     tl_lock_order_after_fork_child();
     tl_deadlock_after_fork_child();
     tl_heap_after_fork_child();
+    tl_limits_after_fork_child();
     tl_growth_after_fork_child();
     tl_task_after_fork_child();
     tl_collector_after_fork_child();

@@ -24,6 +24,7 @@
 #include "detect_thread_leak.h"
 #include "detect_memory_leak.h"
 #include "heap.h"
+#include "detect_limits.h"
 #include "detect_growth.h"
 #include "task.h"
 #include "procstat.h"
@@ -150,6 +151,7 @@ static void take_sample(int64_t now)
     tl_store_sample(&s);
     write_sites(now);
     observe_growth(&s);
+    tl_limits_tick(&s);
 }
 
 static void stop_recording(void)
@@ -400,14 +402,21 @@ int tl_collector_start(const char *db, const struct tl_process_info *info)
     return 0;
 }
 
-static void print_summary(void)
+static int count_errors(int *total)
 {
-    int total = 0, errors = 0;
+    int errors = 0;
+    *total = 0;
     for (struct tl_finding *f = findings; f; f = f->next_open) {
-        total++;
+        (*total)++;
         errors += f->written_severity == TL_SEVERITY_ERROR;
     }
-    if (total == 0)
+    return errors;
+}
+
+static void print_summary(void)
+{
+    int total, errors = count_errors(&total);
+    if (total == 0 || !tl_options.print_summary)
         return;
     tl_log(TL_LOG_ERROR, "%d finding%s, %d error%s: threadlens-top --report %s", total,
            total == 1 ? "" : "s", errors, errors == 1 ? "" : "s", db_file);
@@ -425,20 +434,39 @@ static void guard_leave(void)
         tl_self->in_agent--;
 }
 
+/*
+ * exitcode=N: a run with error findings ends with status N (TSan's
+ * exitcode). Called once everything is written; stdio is flushed by hand
+ * because _exit skips the rest of exit().
+ */
+static void exit_with_code_if_asked(int replace)
+{
+    if (!replace)
+        return;
+    fflush(NULL);
+    TL_REAL(_exit)(tl_options.exitcode);
+}
+
 void tl_collector_finish(int status, const char *reason)
 {
     guard_enter();
     int saved_errno = errno;
+    int replace = 0;
     tl_collector_ensure_started();
     TL_REAL(mutex_lock)(&collector_lock);
     if (started && !finished) {
-        if (reason && strcmp(reason, "exit") == 0)
+        int exiting = reason && strcmp(reason, "exit") == 0;
+        if (exiting)
             exit_detectors();
         finishing = 1;
         tick_locked();
         finished = 1;
+        int total;
+        replace = exiting && tl_options.exitcode >= 0 && count_errors(&total) > 0;
         if (!stopping && tl_store_is_open()) {
-            if (tl_store_begin() == 0 && tl_store_process_end(tl_now_ns(), status, reason) == 0)
+            if (tl_store_begin() == 0 &&
+                tl_store_process_end(tl_now_ns(), replace ? tl_options.exitcode : status,
+                                     reason) == 0)
                 tl_store_commit();
             print_summary();
             stopping = 1;
@@ -447,6 +475,7 @@ void tl_collector_finish(int status, const char *reason)
         wake_collector();
     }
     TL_REAL(mutex_unlock)(&collector_lock);
+    exit_with_code_if_asked(replace);
     errno = saved_errno;
     guard_leave();
 }

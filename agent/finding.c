@@ -43,6 +43,7 @@ const char *tl_finding_kind_name(int kind)
     case TL_FINDING_THREAD_GROWTH: return TL_KIND_THREAD_GROWTH;
     case TL_FINDING_TASK_LEAK: return TL_KIND_TASK_LEAK;
     case TL_FINDING_TASK_GROWTH: return TL_KIND_TASK_GROWTH;
+    case TL_FINDING_LIMIT: return TL_KIND_LIMIT;
     default: return TL_KIND_THREAD_LEAK;
     }
 }

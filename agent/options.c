@@ -26,6 +26,44 @@ static void set_defaults(void)
     tl_options.trend_min_items_per_s = 0.2;
     tl_options.sample_bytes = 512 * 1024;
     tl_options.leak_scan_max = 1024.0 * 1024 * 1024;
+    tl_options.max_threads = tl_options.max_tasks = 0;
+    tl_options.max_heap = tl_options.max_rss = 0;
+    tl_options.exitcode = -1;
+    tl_options.print_summary = 1;
+}
+
+/* A count or a size: digits with an optional k, m or g (powers of 1024). */
+static int parse_size(const char *v, double *out)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (errno || end == v || !(d >= 0 && d <= 1e18))
+        return -1;
+    switch (*end) {
+    case 'k': case 'K': d *= 1024; end++; break;
+    case 'm': case 'M': d *= 1024 * 1024; end++; break;
+    case 'g': case 'G': d *= 1024.0 * 1024 * 1024; end++; break;
+    default: break;
+    }
+    if (*end)
+        return -1;
+    *out = d;
+    return 0;
+}
+
+/* The limit options: name and field. */
+static double *limit_field(const char *key)
+{
+    if (strcmp(key, "max_threads") == 0)
+        return &tl_options.max_threads;
+    if (strcmp(key, "max_tasks") == 0)
+        return &tl_options.max_tasks;
+    if (strcmp(key, "max_heap") == 0)
+        return &tl_options.max_heap;
+    if (strcmp(key, "max_rss") == 0)
+        return &tl_options.max_rss;
+    return NULL;
 }
 
 static int parse_double(const char *v, double lo, double hi, double *out)
@@ -82,6 +120,18 @@ static int apply(const char *key, const char *value)
         if (parse_double(value, 0, 1e15, &d) < 0)
             goto bad;
         tl_options.leak_scan_max = d;
+    } else if (limit_field(key)) {
+        if (parse_size(value, &d) < 0)
+            goto bad;
+        *limit_field(key) = d;
+    } else if (strcmp(key, "exitcode") == 0) {
+        if (parse_double(value, 0, 255, &d) < 0 || d != (int)d)
+            goto bad;
+        tl_options.exitcode = (int)d;
+    } else if (strcmp(key, "print_summary") == 0) {
+        if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0)
+            goto bad;
+        tl_options.print_summary = value[0] == '1';
     } else if (strcmp(key, "stack_signal") == 0) {
         if (parse_double(value, 0, SIGRTMAX, &d) < 0 || d != (int)d)
             goto bad;

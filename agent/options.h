@@ -26,6 +26,12 @@ struct tl_options {
     double trend_min_items_per_s; /* slower thread or task growth is ignored (default 0.2) */
     double sample_bytes;        /* mean bytes between sampled allocations; 1 = every one */
     double leak_scan_max;       /* bytes of memory scanned for references at exit */
+    double max_threads;         /* limits: a crossing is a limit-exceeded finding; 0 = none */
+    double max_tasks;
+    double max_heap;            /* bytes of live heap */
+    double max_rss;             /* bytes resident */
+    int exitcode;               /* replaces the exit status when error findings exist; -1 = no */
+    int print_summary;          /* the one stderr line at exit (default 1) */
 };
 
 extern struct tl_options tl_options;

@@ -171,6 +171,25 @@ static void test_options_long_value_rejected(void **state)
     free(spec);
 }
 
+static void test_options_limits_and_exit_keys(void **state)
+{
+    (void)state;
+    assert_int_equal(tl_options_parse("max_threads=100:max_heap=64m:max_rss=2G:max_tasks=1k:"
+                                      "exitcode=66:print_summary=0"),
+                     0);
+    assert_true(tl_options.max_threads == 100);
+    assert_true(tl_options.max_heap == 64.0 * 1024 * 1024);
+    assert_true(tl_options.max_rss == 2.0 * 1024 * 1024 * 1024);
+    assert_true(tl_options.max_tasks == 1024);
+    assert_int_equal(tl_options.exitcode, 66);
+    assert_int_equal(tl_options.print_summary, 0);
+    /* Bad values keep the defaults: no limit, no replaced status, a summary. */
+    assert_int_equal(tl_options_parse("max_heap=lots:exitcode=300:print_summary=yes"), 3);
+    assert_true(tl_options.max_heap == 0);
+    assert_int_equal(tl_options.exitcode, -1);
+    assert_int_equal(tl_options.print_summary, 1);
+}
+
 static void test_options_db_path_limit(void **state)
 {
     (void)state;
@@ -199,6 +218,7 @@ int main(void)
         cmocka_unit_test(test_options_empty_spec_fine),
         cmocka_unit_test(test_options_long_value_rejected),
         cmocka_unit_test(test_options_db_path_limit),
+        cmocka_unit_test(test_options_limits_and_exit_keys),
     };
     return cmocka_run_group_tests(tests, setup_group, NULL);
 }
