@@ -2,11 +2,35 @@
 #include "log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <unistd.h>
 
 static enum tl_log_level log_level = TL_LOG_ERROR; /* set once at init, read by all */
+static int log_fd = STDERR_FILENO;                 /* set once at init */
+
+int tl_log_set_path(const char *path)
+{
+    char expanded[4096];
+    size_t n = 0;
+    for (const char *p = path; *p && n + 24 < sizeof expanded; p++) {
+        if (p[0] == '%' && p[1] == 'p') {
+            n += (size_t)snprintf(expanded + n, sizeof expanded - n, "%d", (int)getpid());
+            p++;
+        } else {
+            expanded[n++] = *p;
+        }
+    }
+    expanded[n] = '\0';
+    int fd = open(expanded, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -1;
+    if (log_fd != STDERR_FILENO)
+        close(log_fd);
+    log_fd = fd;
+    return 0;
+}
 
 void tl_log_set_level(enum tl_log_level level)
 {
@@ -30,7 +54,7 @@ void tl_log(enum tl_log_level level, const char *fmt, ...)
     if (n > (int)sizeof buf - 2)
         n = (int)sizeof buf - 2;
     buf[n++] = '\n';
-    ssize_t unused = write(STDERR_FILENO, buf, (size_t)n);
+    ssize_t unused = write(log_fd, buf, (size_t)n);
     (void)unused;
     errno = saved;
 }

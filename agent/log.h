@@ -10,6 +10,11 @@
 enum tl_log_level { TL_LOG_QUIET, TL_LOG_ERROR, TL_LOG_INFO, TL_LOG_DEBUG };
 
 void tl_log_set_level(enum tl_log_level level);
+/*
+ * Sends the messages to `path` ("%p" becomes the pid) instead of stderr,
+ * appending. Returns 0, or -1 when the file cannot be opened (stderr stays).
+ */
+int tl_log_set_path(const char *path);
 void tl_log(enum tl_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

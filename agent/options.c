@@ -88,6 +88,35 @@ static int parse_log(const char *v, enum tl_log_level *out)
     return -1;
 }
 
+/* help=1: every option, its default and what it does, one line each on stderr. */
+static void print_help(void)
+{
+    static const char *const lines[] = {
+        "db=FILE               database file (default threadlens-PROG-PID.db)",
+        "interval=1            collector tick, seconds",
+        "stacks=24             frames kept per stack",
+        "log=error             agent messages: quiet, error, info, debug",
+        "log_path=             write agent messages to this file (%p: the pid)",
+        "block_threshold=10    seconds in one wait before a blocked-thread finding",
+        "on_deadlock=report    report, or abort once the deadlock is written",
+        "stack_signal=SIGRTMAX-4  signal asking a blocked thread for its stack; 0 never",
+        "sample_bytes=524288   mean bytes between sampled allocations; 1 samples all",
+        "leak_scan_max=1g      bytes read at exit looking for references to leaks",
+        "trend_window=60       seconds of history per growth series",
+        "trend_min_duration=10 seconds a growth must span",
+        "trend_alpha=0.01      Mann-Kendall significance",
+        "trend_min_bytes_per_s=4096  slower memory growth is not reported",
+        "trend_min_items_per_s=0.2   slower thread or task growth is not reported",
+        "max_threads=0, max_tasks=0, max_heap=0, max_rss=0  limits (0 none; k/m/g)",
+        "exitcode=             exit status when error findings exist",
+        "print_summary=1       the line printed at exit",
+        "help=1                this list",
+    };
+    tl_log(TL_LOG_ERROR, "options (THREADLENS_OPTIONS, separated by ':', ',' or spaces):");
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
+        tl_log(TL_LOG_ERROR, "  %s", lines[i]);
+}
+
 /* Applies one key=value. Returns 0, or -1 after saying what was wrong. */
 static int apply(const char *key, const char *value)
 {
@@ -128,6 +157,9 @@ static int apply(const char *key, const char *value)
         if (parse_double(value, 0, 255, &d) < 0 || d != (int)d)
             goto bad;
         tl_options.exitcode = (int)d;
+    } else if (strcmp(key, "log_path") == 0) {
+        if (!*value || tl_log_set_path(value) < 0)
+            goto bad;
     } else if (strcmp(key, "print_summary") == 0) {
         if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0)
             goto bad;
@@ -169,35 +201,73 @@ bad:
     return -1;
 }
 
+static int is_separator(char c)
+{
+    return c == ':' || c == ',' || c == ' ' || c == '\t' || c == '\n';
+}
+
+/*
+ * Copies the next entry of `p` into `entry` (a value in "..." or '...' may
+ * hold separators; the quotes are dropped). Returns the position after it,
+ * and sets *too_long when it did not fit.
+ */
+static const char *next_entry(const char *p, char *entry, size_t size, int *too_long)
+{
+    size_t n = 0;
+    char quote = 0;
+    *too_long = 0;
+    for (; *p && (quote || !is_separator(*p)); p++) {
+        if (!quote && (*p == '"' || *p == '\'') && n > 0 && entry[n - 1] == '=') {
+            quote = *p;
+            continue;
+        }
+        if (quote && *p == quote) {
+            quote = 0;
+            continue;
+        }
+        if (n + 1 < size)
+            entry[n++] = *p;
+        else
+            *too_long = 1;
+    }
+    entry[n] = '\0';
+    return p;
+}
+
+/*
+ * Parses THREADLENS_OPTIONS: key=value entries separated by ':', ',' or
+ * white space, as the sanitizers' flags are. Returns the number of bad ones.
+ */
 int tl_options_parse(const char *spec)
 {
     set_defaults();
     if (!spec)
         return 0;
-    int bad = 0;
-    const char *p = spec;
-    while (*p) {
-        const char *end = strchr(p, ':');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        char entry[PATH_MAX + 64];
-        if (len >= sizeof entry) {
-            tl_log(TL_LOG_ERROR, "option too long ignored: '%.40s...'", p);
-            bad++;
-        } else if (len > 0) {
-            memcpy(entry, p, len);
-            entry[len] = '\0';
-            char *eq = strchr(entry, '=');
-            if (!eq || eq == entry) {
-                tl_log(TL_LOG_ERROR, "option '%.64s' is not key=value; ignored", entry);
-                bad++;
-            } else {
-                *eq = '\0';
-                bad += apply(entry, eq + 1) < 0;
-            }
-        }
-        p += len;
-        if (*p == ':')
+    int bad = 0, help = 0;
+    for (const char *p = spec; *p;) {
+        if (is_separator(*p)) {
             p++;
+            continue;
+        }
+        char entry[PATH_MAX + 64];
+        int too_long;
+        const char *start = p;
+        p = next_entry(p, entry, sizeof entry, &too_long);
+        char *eq = strchr(entry, '=');
+        if (too_long) {
+            tl_log(TL_LOG_ERROR, "option too long ignored: '%.40s...'", start);
+            bad++;
+        } else if (!eq || eq == entry) {
+            tl_log(TL_LOG_ERROR, "option '%.64s' is not key=value; ignored", entry);
+            bad++;
+        } else if (strncmp(entry, "help=", 5) == 0) {
+            help = strcmp(eq + 1, "0") != 0;
+        } else {
+            *eq = '\0';
+            bad += apply(entry, eq + 1) < 0;
+        }
     }
+    if (help)
+        print_help();
     return bad;
 }

@@ -292,7 +292,12 @@ static void fill_options(FILE *pStr, const void *pArg)
             fprintf(pStr, "%.*s:", (int)n, zOld);
         }
     }
-    fprintf(pStr, "db=%s", pFill->zDbAbs);
+    /* The agent also splits on ',' and white space; a quoted value keeps them. */
+    if (strpbrk(pFill->zDbAbs, ", \t\n") != NULL) {
+        fprintf(pStr, "db=\"%s\"", pFill->zDbAbs);
+    } else {
+        fprintf(pStr, "db=%s", pFill->zDbAbs);
+    }
     for (int i = 0; i < pFill->pArgs->nOpt; i++) {
         fprintf(pStr, ":%s", pFill->pArgs->azOpt[i]);
     }

@@ -8,7 +8,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -190,6 +192,41 @@ static void test_options_limits_and_exit_keys(void **state)
     assert_int_equal(tl_options.print_summary, 1);
 }
 
+static void test_options_separators_and_quotes(void **state)
+{
+    (void)state;
+    assert_int_equal(tl_options_parse("interval=0.5,stacks=12 log=quiet\tdb=\"/tmp/a b,c:d.db\""),
+                     0);
+    assert_true(tl_options.interval == 0.5);
+    assert_int_equal(tl_options.stacks, 12);
+    assert_int_equal(tl_options.log, TL_LOG_QUIET);
+    assert_string_equal(tl_options.db, "/tmp/a b,c:d.db");
+    assert_int_equal(tl_options_parse("db='/x y.db'"), 0);
+    assert_string_equal(tl_options.db, "/x y.db");
+}
+
+static void test_options_log_path_gets_messages(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/tl-options-log-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    char spec[128];
+    snprintf(spec, sizeof spec, "log_path=%s:bogus=1", path);
+    tl_log_set_level(TL_LOG_ERROR);
+    assert_int_equal(tl_options_parse(spec), 1);
+    char text[256] = "";
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    assert_non_null(strstr(text, "unknown option 'bogus'"));
+    unlink(path);
+    tl_log_set_path("/dev/stderr");
+}
+
 static void test_options_db_path_limit(void **state)
 {
     (void)state;
@@ -219,6 +256,8 @@ int main(void)
         cmocka_unit_test(test_options_long_value_rejected),
         cmocka_unit_test(test_options_db_path_limit),
         cmocka_unit_test(test_options_limits_and_exit_keys),
+        cmocka_unit_test(test_options_separators_and_quotes),
+        cmocka_unit_test(test_options_log_path_gets_messages),
     };
     return cmocka_run_group_tests(tests, setup_group, NULL);
 }
