@@ -1,10 +1,12 @@
 /*
  * wait.h - what a thread is blocked on, right now. Every blocking interposer
  * (lock, rwlock, spinlock, cond, semaphore, barrier, join, and the C11 ones)
- * brackets the real call with tl_wait_begin()/tl_wait_end(): a handful of
- * plain stores in the thread's own record, no clock read, no system call.
- * The collector reads the record with a seqlock (`seq` is odd while the
- * thread waits) and times waits itself, tick by tick.
+ * brackets the real call with tl_wait_begin()/tl_wait_end(): four plain
+ * stores in the thread's own record, no clock read, no system call. A mutex
+ * lock that looks uncontended skips it (the common case must stay cheap);
+ * the wait-for graph finds the rare one that blocks anyway through the
+ * kernel (waitgraph.c). The collector reads the record with a seqlock (`seq`
+ * is odd while the thread waits) and times waits itself, tick by tick.
  *
  * Where a thread blocks is captured only when a detector asks for it (a
  * deadlock, a long block, a leak at exit): the collector sends the waiting
