@@ -402,11 +402,16 @@ int tl_collector_start(const char *db, const struct tl_process_info *info)
     return 0;
 }
 
-static int count_errors(int *total)
+/* Counts the findings that were not suppressed (and how many were). Returns the errors. */
+static int count_errors(int *total, int *suppressed)
 {
     int errors = 0;
-    *total = 0;
+    *total = *suppressed = 0;
     for (struct tl_finding *f = findings; f; f = f->next_open) {
+        if (f->suppressed) {
+            (*suppressed)++;
+            continue;
+        }
         (*total)++;
         errors += f->written_severity == TL_SEVERITY_ERROR;
     }
@@ -415,11 +420,14 @@ static int count_errors(int *total)
 
 static void print_summary(void)
 {
-    int total, errors = count_errors(&total);
-    if (total == 0 || !tl_options.print_summary)
+    int total, quiet, errors = count_errors(&total, &quiet);
+    if ((total == 0 && quiet == 0) || !tl_options.print_summary)
         return;
-    tl_log(TL_LOG_ERROR, "%d finding%s, %d error%s: threadlens-top --report %s", total,
-           total == 1 ? "" : "s", errors, errors == 1 ? "" : "s", db_file);
+    char suppressed[48] = "";
+    if (quiet)
+        snprintf(suppressed, sizeof suppressed, " (%d suppressed)", quiet);
+    tl_log(TL_LOG_ERROR, "%d finding%s, %d error%s%s: threadlens-top --report %s", total,
+           total == 1 ? "" : "s", errors, errors == 1 ? "" : "s", suppressed, db_file);
 }
 
 static void guard_enter(void)
@@ -461,8 +469,8 @@ void tl_collector_finish(int status, const char *reason)
         finishing = 1;
         tick_locked();
         finished = 1;
-        int total;
-        replace = exiting && tl_options.exitcode >= 0 && count_errors(&total) > 0;
+        int total, quiet;
+        replace = exiting && tl_options.exitcode >= 0 && count_errors(&total, &quiet) > 0;
         if (!stopping && tl_store_is_open()) {
             if (tl_store_begin() == 0 &&
                 tl_store_process_end(tl_now_ns(), replace ? tl_options.exitcode : status,

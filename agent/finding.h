@@ -62,6 +62,7 @@ struct tl_finding {
     const char *summary;            /* set by collector-side detectors; else store.c composes it */
     _Atomic int64_t resolved_ns;    /* the condition stopped (a deadlock broke); 0 = still true */
     int64_t written_resolved;       /* collector only */
+    int suppressed;                 /* collector only: a suppression rule matched it */
     unsigned nitems;
     struct tl_finding_item items[];
 };

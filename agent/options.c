@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "suppress.h"
 
 struct tl_options tl_options;
 
@@ -30,6 +31,8 @@ static void set_defaults(void)
     tl_options.max_heap = tl_options.max_rss = 0;
     tl_options.exitcode = -1;
     tl_options.print_summary = 1;
+    tl_supp_free(tl_options.suppressions);
+    tl_options.suppressions = NULL;
 }
 
 /* A count or a size: digits with an optional k, m or g (powers of 1024). */
@@ -110,6 +113,7 @@ static void print_help(void)
         "max_threads=0, max_tasks=0, max_heap=0, max_rss=0  limits (0 none; k/m/g)",
         "exitcode=             exit status when error findings exist",
         "print_summary=1       the line printed at exit",
+        "suppressions=FILE     kind:pattern lines; matching findings are marked suppressed",
         "help=1                this list",
     };
     tl_log(TL_LOG_ERROR, "options (THREADLENS_OPTIONS, separated by ':', ',' or spaces):");
@@ -157,6 +161,15 @@ static int apply(const char *key, const char *value)
         if (parse_double(value, 0, 255, &d) < 0 || d != (int)d)
             goto bad;
         tl_options.exitcode = (int)d;
+    } else if (strcmp(key, "suppressions") == 0) {
+        char why[160];
+        struct tl_suppressions *s = tl_supp_load(value, why, sizeof why);
+        if (!s) {
+            tl_log(TL_LOG_ERROR, "suppressions file %.200s not used: %s", value, why);
+            return -1;
+        }
+        tl_supp_free(tl_options.suppressions);
+        tl_options.suppressions = s;
     } else if (strcmp(key, "log_path") == 0) {
         if (!*value || tl_log_set_path(value) < 0)
             goto bad;

@@ -11,6 +11,8 @@
 
 #include "log.h"
 
+struct tl_suppressions;
+
 struct tl_options {
     char db[PATH_MAX];          /* database file; default threadlens-<prog>-<pid>.db */
     double interval;            /* collector tick, seconds (default 1) */
@@ -32,6 +34,7 @@ struct tl_options {
     double max_rss;             /* bytes resident */
     int exitcode;               /* replaces the exit status when error findings exist; -1 = no */
     int print_summary;          /* the one stderr line at exit (default 1) */
+    struct tl_suppressions *suppressions; /* suppressions=FILE, NULL: none */
 };
 
 extern struct tl_options tl_options;

@@ -94,13 +94,14 @@
     "CREATE TABLE IF NOT EXISTS finding(\n" \
     "  id INTEGER PRIMARY KEY, proc INTEGER NOT NULL, kind TEXT NOT NULL,\n" \
     "  severity TEXT NOT NULL, summary TEXT NOT NULL, t_ns INTEGER,\n" \
-    "  resolved_ns INTEGER);\n" \
+    "  resolved_ns INTEGER, suppressed INTEGER NOT NULL DEFAULT 0);\n" \
     "CREATE TABLE IF NOT EXISTS finding_item(\n" \
     "  finding INTEGER NOT NULL, seq INTEGER NOT NULL, role TEXT NOT NULL,\n" \
     "  thread INTEGER, lock INTEGER, edge INTEGER, stack INTEGER,\n" \
     "  detail TEXT, PRIMARY KEY(finding, seq));\n" \
     "CREATE VIEW IF NOT EXISTS findings AS\n" \
-    "  SELECT f.id, p.pid, f.kind, f.severity, f.summary, f.t_ns, f.resolved_ns\n" \
+    "  SELECT f.id, p.pid, f.kind, f.severity, f.summary, f.t_ns, f.resolved_ns,\n" \
+    "         f.suppressed\n" \
     "  FROM finding f JOIN process p ON p.id = f.proc;\n" \
     "CREATE VIEW IF NOT EXISTS threads AS\n" \
     "  SELECT p.pid, t.id, t.tid, t.name, c.tid AS creator_tid, t.start_ns,\n" \

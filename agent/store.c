@@ -12,6 +12,8 @@
 
 #include "errors.h"
 #include "schema.h"
+#include "options.h"
+#include "suppress.h"
 #include "symbols.h"
 
 enum stmt_id {
@@ -44,7 +46,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_EDGE] = "INSERT OR REPLACE INTO lock_edge(proc, id, from_lock, to_lock, thread, "
                 "held_stack, acquire_stack, first_ns, threads, gate_lock, modes) "
                 "VALUES(?,?,?,?,?,?,?,?,?,?,?)",
-    [ST_FINDING] = "INSERT INTO finding(proc, kind, severity, summary, t_ns) VALUES(?,?,?,?,?)",
+    [ST_FINDING] = "INSERT INTO finding(proc, kind, severity, summary, t_ns, suppressed) "
+                   "VALUES(?,?,?,?,?,?)",
     [ST_FINDING_SEVERITY] = "UPDATE finding SET severity=? WHERE id=?",
     [ST_FINDING_RESOLVED] = "UPDATE finding SET resolved_ns=? WHERE id=?",
     [ST_ITEM] = "INSERT INTO finding_item(finding, seq, role, thread, lock, edge, stack, detail) "
@@ -550,6 +553,35 @@ static int insert_item(const struct tl_finding *f, unsigned seq)
     return step_done(st);
 }
 
+/* Whether a suppression rule matches a frame of one of the finding's stacks. */
+static int suppressed(const struct tl_finding *f)
+{
+    if (!tl_options.suppressions)
+        return 0;
+    const char *functions[TL_STACK_MAX], *modules[TL_STACK_MAX];
+    for (unsigned i = 0; i < f->nitems; i++) {
+        const struct tl_stack *stacks[3] = {f->items[i].stack, NULL, NULL};
+        if (f->items[i].edge) {
+            stacks[1] = f->items[i].edge->held_stack;
+            stacks[2] = f->items[i].edge->acquire_stack;
+        }
+        for (int k = 0; k < 3; k++) {
+            const struct tl_stack *s = stacks[k];
+            size_t n = 0;
+            for (uint32_t j = 0; s && j < s->depth && n < TL_STACK_MAX; j++, n++) {
+                struct tl_symbol sym;
+                lookup_frame(s->pc[j], &sym);
+                functions[n] = sym.name;
+                modules[n] = sym.module;
+            }
+            if (tl_supp_match(tl_options.suppressions, tl_finding_kind_name(f->kind), functions,
+                              modules, n))
+                return 1;
+        }
+    }
+    return 0;
+}
+
 static int insert_finding(struct tl_finding *f, int severity)
 {
     char summary[1024];
@@ -565,6 +597,8 @@ static int insert_finding(struct tl_finding *f, int severity)
     sqlite3_bind_text(st, 3, tl_severity_name(severity), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, summary, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 5, f->t_ns);
+    f->suppressed = suppressed(f);
+    sqlite3_bind_int(st, 6, f->suppressed);
     if (step_done(st) < 0)
         return TL_EIO;
     f->db_id = sqlite3_last_insert_rowid(db);

@@ -171,6 +171,8 @@ static void put_finding(struct tl_json *j, const struct tl_finding *f)
     put_edges(j, &f->edges);
     put_stacks(j, &f->stacks);
     put_items(j, &f->items);
+    tl_json_key(j, "suppressed");
+    tl_json_bool(j, f->suppressed);
     tl_json_end_object(j);
 }
 
@@ -182,6 +184,7 @@ static void put_summary(struct tl_json *j, const struct tl_run *run)
     key_int(j, "error", (int64_t)run->n_error);
     key_int(j, "warning", (int64_t)run->n_warning);
     key_int(j, "info", (int64_t)run->n_info);
+    key_int(j, "suppressed", (int64_t)run->n_suppressed);
     tl_json_end_object(j);
 }
 

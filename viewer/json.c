@@ -190,6 +190,12 @@ void tl_json_int(struct tl_json *j, int64_t v)
     fprintf(j->out, "%" PRId64, v);
 }
 
+void tl_json_bool(struct tl_json *j, bool v)
+{
+    separate(j);
+    fputs(v ? "true" : "false", j->out);
+}
+
 /* Writes v as a string "0x..." in lowercase hex (addresses, offsets). */
 void tl_json_hex(struct tl_json *j, uint64_t v)
 {

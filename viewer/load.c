@@ -16,6 +16,8 @@
  */
 #include "load.h"
 
+#include "suppress.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -29,7 +31,7 @@ enum query { Q_PROCS, Q_FINDINGS, Q_ITEMS, Q_EDGE, Q_THREAD, Q_LOCK, Q_FRAMES, Q
 static const char *const query_sql[Q_COUNT] = {
     [Q_PROCS] = "SELECT pid, ppid, exe, end_ns, exit_status, end_reason FROM process ORDER BY id",
     [Q_FINDINGS] = "SELECT f.id, f.proc, p.pid, f.kind, f.severity, f.summary, f.t_ns,"
-                   " f.resolved_ns"
+                   " f.resolved_ns, f.suppressed"
                    " FROM finding f LEFT JOIN process p ON p.id = f.proc"
                    " ORDER BY CASE f.severity WHEN '" TL_SEV_ERROR "' THEN 0"
                    " WHEN '" TL_SEV_WARNING "' THEN 1 WHEN '" TL_SEV_INFO "' THEN 2"
@@ -323,6 +325,7 @@ static int load_findings(struct loader *l, struct tl_run *run)
         f->summary = col_str(st, 5);
         f->t_ns = col_int(st, 6);
         f->resolved_ns = col_int(st, 7);
+        f->suppressed = col_int(st, 8) == 1;
         tl_vec_init(&f->threads, sizeof(struct tl_fthread));
         tl_vec_init(&f->locks, sizeof(struct tl_flock));
         tl_vec_init(&f->edges, sizeof(struct tl_fedge));
@@ -435,6 +438,44 @@ static void free_finding(struct tl_finding *f)
     free(f->kind);
     free(f->severity);
     free(f->summary);
+}
+
+static int matches(const struct tl_suppressions *supp, const struct tl_finding *f)
+{
+    for (size_t i = 0; supp && i < f->stacks.len; i++) {
+        const struct tl_stack *s = tl_vec_at(&f->stacks, i);
+        const char *functions[64], *modules[64];
+        size_t n = 0;
+        for (; n < s->frames.len && n < 64; n++) {
+            const struct tl_frame *fr = tl_vec_at(&s->frames, n);
+            functions[n] = fr->function;
+            modules[n] = fr->module;
+        }
+        if (tl_supp_match(supp, f->kind, functions, modules, n))
+            return 1;
+    }
+    return 0;
+}
+
+void tl_load_suppress(struct tl_run *run, const struct tl_suppressions *supp, int keep)
+{
+    struct tl_vec kept;
+    tl_vec_init(&kept, sizeof(struct tl_finding));
+    run->n_error = run->n_warning = run->n_info = run->n_suppressed = 0;
+    for (size_t i = 0; i < run->findings.len; i++) {
+        struct tl_finding *f = tl_vec_at(&run->findings, i);
+        f->suppressed = f->suppressed || matches(supp, f);
+        if (f->suppressed)
+            run->n_suppressed++;
+        else
+            count_severity(run, f->severity);
+        if (f->suppressed && !keep)
+            free_finding(f);
+        else
+            *(struct tl_finding *)tl_vec_push(&kept) = *f;
+    }
+    tl_vec_free(&run->findings);
+    run->findings = kept;
 }
 
 /* Frees everything run holds and leaves it empty. Can't fail. */

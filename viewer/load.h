@@ -80,6 +80,7 @@ struct tl_finding {
     char *summary;        /* one line */
     int64_t t_ns;         /* when it was found, or TL_NULL */
     int64_t resolved_ns;  /* when it stopped being true, TL_NULL while it holds */
+    int suppressed;       /* the agent's or the viewer's suppressions matched it */
     struct tl_vec threads; /* struct tl_fthread, in first-reference order */
     struct tl_vec locks;   /* struct tl_flock, in first-reference order */
     struct tl_vec edges;   /* struct tl_fedge, in item (cycle) order */
@@ -102,9 +103,18 @@ struct tl_run {
     size_t n_error;          /* findings of severity error */
     size_t n_warning;        /* ... warning */
     size_t n_info;           /* ... info */
+    size_t n_suppressed;     /* findings suppressed (counted in none of the above) */
 };
 
+struct tl_suppressions;
+
 int tl_load_run(struct tl_db *db, struct tl_run *run);
+/*
+ * Marks the findings `supp` matches (NULL: only those the agent marked),
+ * drops every suppressed finding unless `keep`, and recounts: suppressed
+ * findings count in n_suppressed only, so they never fail a CI gate.
+ */
+void tl_load_suppress(struct tl_run *run, const struct tl_suppressions *supp, int keep);
 void tl_load_free(struct tl_run *run);
 const struct tl_fthread *tl_load_thread(const struct tl_finding *f, int64_t id);
 const struct tl_flock *tl_load_lock(const struct tl_finding *f, int64_t id);

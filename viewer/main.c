@@ -20,6 +20,7 @@
 #include "export_json.h"
 #include "load.h"
 #include "report.h"
+#include "suppress.h"
 #include "schema.h"
 #include "tui.h"
 
@@ -35,10 +36,13 @@ struct options {
     enum mode mode;   /* what to print */
     const char *path; /* database file */
     bool no_color;    /* --no-color */
+    const char *suppressions; /* --suppressions FILE */
+    bool show_suppressed;     /* --show-suppressed */
 };
 
 static const char usage_text[] =
-    "usage: threadlens-top [--report | --json | --no-color] DB\n"
+    "usage: threadlens-top [--report | --json | --no-color] [--suppressions FILE]\n"
+    "                      [--show-suppressed] DB\n"
     "\n"
     "Shows a threadlens database (written by `threadlens run`): without an option,\n"
     "as an interactive dashboard that follows the database while it is written.\n"
@@ -46,6 +50,9 @@ static const char usage_text[] =
     "  --no-color   draw the dashboard without colours (also: NO_COLOR set)\n"
     "  --report     print the findings as text, with stacks\n"
     "  --json       print the findings as one JSON document\n"
+    "  --suppressions FILE  treat findings matching FILE's kind:pattern lines as\n"
+    "               suppressed (as the agent's suppressions= option does)\n"
+    "  --show-suppressed    list suppressed findings too (they never fail the exit status)\n"
     "  --help       print this help\n"
     "  --version    print the version\n"
     "\n"
@@ -96,6 +103,10 @@ static int parse_args(int argc, char **argv, struct options *o)
             rc = set_mode(o, MODE_JSON);
         else if (strcmp(a, "--no-color") == 0)
             o->no_color = true;
+        else if (strcmp(a, "--show-suppressed") == 0)
+            o->show_suppressed = true;
+        else if (strcmp(a, "--suppressions") == 0 && i + 1 < argc)
+            o->suppressions = argv[++i];
         else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
             return fputs(usage_text, stdout) == EOF ? EXIT_ERROR : 0;
         else if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0)
@@ -131,6 +142,13 @@ static int run(const struct options *o)
         return status;
     }
     tl_db_close(db);
+    struct tl_suppressions *supp = NULL;
+    if (o->suppressions && !(supp = tl_supp_load(o->suppressions, err, sizeof(err)))) {
+        tl_load_free(&r);
+        return fail("bad suppressions file: ", err);
+    }
+    tl_load_suppress(&r, supp, o->show_suppressed);
+    tl_supp_free(supp);
     if (o->mode == MODE_JSON)
         tl_export_json(stdout, &r);
     else

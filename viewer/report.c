@@ -507,6 +507,8 @@ static void put_finding(FILE *out, const struct tl_finding *f)
     put_text(out, f->kind, "?");
     if (f->pid != TL_NULL)
         fprintf(out, " (pid=%" PRId64 ")", f->pid);
+    if (f->suppressed)
+        fputs("\n  suppressed (listed by --show-suppressed)", out);
     fputs("\n  severity: ", out);
     put_text(out, f->severity, "?");
     put_resolved(out, f);
@@ -569,10 +571,16 @@ void tl_report_write(FILE *out, const struct tl_run *run)
         put_process(out, tl_vec_at(&run->processes, i));
     for (size_t i = 0; i < run->findings.len; i++)
         put_finding(out, tl_vec_at(&run->findings, i));
-    if (run->findings.len == 0)
-        fputs("threadlens: no findings\n", out);
+    size_t shown = 0; /* suppressed ones are listed with --show-suppressed, not counted */
+    for (size_t i = 0; i < run->findings.len; i++)
+        shown += !((const struct tl_finding *)tl_vec_at(&run->findings, i))->suppressed;
+    if (shown == 0)
+        fputs("threadlens: no findings", out);
     else
-        fprintf(out, "threadlens: %zu finding%s (%zu error%s, %zu warning%s, %zu info)\n",
-                run->findings.len, plural(run->findings.len), run->n_error, plural(run->n_error),
-                run->n_warning, plural(run->n_warning), run->n_info);
+        fprintf(out, "threadlens: %zu finding%s (%zu error%s, %zu warning%s, %zu info)", shown,
+                plural(shown), run->n_error, plural(run->n_error), run->n_warning,
+                plural(run->n_warning), run->n_info);
+    if (run->n_suppressed)
+        fprintf(out, "; %zu suppressed", run->n_suppressed);
+    fputc('\n', out);
 }

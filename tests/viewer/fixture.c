@@ -17,6 +17,9 @@
 
 #include "schema.h"
 
+/* Named columns: a column added to `finding` cannot shift these rows. */
+#define FINDING_COLS "(id, proc, kind, severity, summary, t_ns, resolved_ns) "
+
 #define STR2(x) #x
 #define STR(x) STR2(x)
 
@@ -94,21 +97,21 @@ static void abba(sqlite3 *db)
         " (15, 0, '/opt/demo/abba', 0x1600, 'unlock_twice'),"
         " (16, 1, '/opt/demo/abba', 0x1710, 'grow'),"
         " (16, 0, '/opt/demo/abba', 0x1700, NULL);"
-        "INSERT INTO finding VALUES(1, 1, 'lock-order-inversion', 'error',"
+        "INSERT INTO finding" FINDING_COLS "VALUES(1, 1, 'lock-order-inversion', 'error',"
         " 'lock order inversion: lock_a -> lock_b -> lock_a by 2 threads', 130, NULL);"
         "INSERT INTO finding_item VALUES(1, 0, 'edge', 2, NULL, 1, NULL, NULL),"
         " (1, 1, 'edge', 3, NULL, 2, NULL, NULL);"
-        "INSERT INTO finding VALUES(2, 1, 'thread-leak', 'warning',"
+        "INSERT INTO finding" FINDING_COLS "VALUES(2, 1, 'thread-leak', 'warning',"
         " 'thread T4 finished but was never joined or detached', 190, NULL);"
         "INSERT INTO finding_item VALUES(2, 0, 'stack', NULL, NULL, NULL, 14, 'created'),"
         " (2, 1, 'thread', 4, NULL, NULL, NULL, 'zombie');"
-        "INSERT INTO finding VALUES(3, 1, 'lock-misuse', 'error',"
+        "INSERT INTO finding" FINDING_COLS "VALUES(3, 1, 'lock-misuse', 'error',"
         " 'unlock of rwlock 0x7f00aa00 that T2 does not hold', 140, NULL);"
         "INSERT INTO finding_item VALUES(3, 0, 'thread', 2, NULL, NULL, NULL, NULL),"
         " (3, 1, 'lock', NULL, 3, NULL, NULL, NULL),"
         " (3, 2, 'stack', 2, 3, NULL, 15, 'site'),"
         " (3, 3, 'stack', 2, 3, NULL, NULL, 'acquired');"
-        "INSERT INTO finding VALUES(4, 2, 'memory-growth', 'info',"
+        "INSERT INTO finding" FINDING_COLS "VALUES(4, 2, 'memory-growth', 'info',"
         " 'live bytes allocated at grow() rise by 1.2 MiB/s', 180, NULL);"
         "INSERT INTO finding_item VALUES(4, 0, 'stack', NULL, NULL, NULL, 16, 'site');");
 }
@@ -137,7 +140,7 @@ static void escape(sqlite3 *db)
         "INSERT INTO thread VALUES(1, 5, 81, CAST(X'6162E282' AS TEXT), NULL, NULL, 1, NULL,"
         " NULL);"
         "INSERT INTO lock(proc, id, addr, kind, name) VALUES(1, 1, 4096, 'mutex', 'lock\"q');"
-        "INSERT INTO finding VALUES(1, 1, 'thread-growth', 'warning',"
+        "INSERT INTO finding" FINDING_COLS "VALUES(1, 1, 'thread-growth', 'warning',"
         " 'line1' || char(10) || 'line2 ' || char(27) || '[31mred', 5, NULL);"
         "INSERT INTO finding_item VALUES(1, 0, 'thread', 2, NULL, NULL, NULL, NULL),"
         " (1, 1, 'thread', 3, NULL, NULL, NULL, NULL),"
@@ -151,7 +154,8 @@ static void dangling(sqlite3 *db)
 {
     schema(db, TL_SCHEMA_VERSION, TL_SCHEMA_APP);
     sql(db, "INSERT INTO process VALUES(1, 90, 1, NULL, NULL, 1, NULL, NULL, NULL);"
-            "INSERT INTO finding VALUES(1, 1, 'deadlock', 'error', 'rows are missing', 5,"
+            "INSERT INTO finding" FINDING_COLS
+            "VALUES(1, 1, 'deadlock', 'error', 'rows are missing', 5,"
             " NULL);"
             "INSERT INTO finding_item VALUES(1, 0, 'edge', 77, NULL, 99, NULL, NULL),"
             " (1, 1, 'thread', 77, NULL, NULL, NULL, NULL),"
@@ -207,7 +211,7 @@ static void deadlock(sqlite3 *db)
 {
     threads_base(db);
     sql(db,
-        "INSERT INTO finding VALUES(1, 1, 'deadlock', 'error',"
+        "INSERT INTO finding" FINDING_COLS "VALUES(1, 1, 'deadlock', 'error',"
         " 'deadlock: T2 and T3 wait for each other', 1000000000000, NULL);"
         "INSERT INTO finding_item VALUES"
         " (1, 5, 'thread', 3, NULL, NULL, NULL, NULL),"
@@ -220,7 +224,7 @@ static void deadlock(sqlite3 *db)
         " (1, 7, 'lock', NULL, 2, NULL, NULL, 'holds'),"
         " (1, 8, 'stack', 3, 1, NULL, 22, 'blocked'),"
         " (1, 9, 'stack', 3, 2, NULL, 23, 'acquired');"
-        "INSERT INTO finding VALUES(2, 1, 'deadlock', 'error',"
+        "INSERT INTO finding" FINDING_COLS "VALUES(2, 1, 'deadlock', 'error',"
         " 'deadlock: T1 joins T4, which waits for lock_c held by T1', 1000000000001, NULL);"
         "INSERT INTO finding_item VALUES"
         " (2, 0, 'thread', 1, NULL, NULL, NULL, NULL),"
@@ -246,12 +250,12 @@ static void blocked(sqlite3 *db)
 {
     threads_base(db);
     sql(db,
-        "INSERT INTO finding VALUES(1, 1, 'blocked-thread', 'info',"
+        "INSERT INTO finding" FINDING_COLS "VALUES(1, 1, 'blocked-thread', 'info',"
         " 'thread T3 was still waiting on a condition variable at exit', 190, NULL);"
         "INSERT INTO finding_item VALUES"
         " (1, 0, 'thread', 3, NULL, NULL, NULL, 'cond'),"
         " (1, 1, 'stack', 3, NULL, NULL, 41, 'blocked');"
-        "INSERT INTO finding VALUES(2, 1, 'blocked-thread', 'warning',"
+        "INSERT INTO finding" FINDING_COLS "VALUES(2, 1, 'blocked-thread', 'warning',"
         " 'thread T2 blocked on mutex lock_b for 5.0 s', 150, NULL);"
         "INSERT INTO finding_item VALUES"
         " (2, 0, 'thread', 2, NULL, NULL, NULL, 'mutex'),"
@@ -264,7 +268,7 @@ static void leak(sqlite3 *db)
 {
     threads_base(db);
     sql(db,
-        "INSERT INTO finding VALUES(1, 1, 'thread-leak', 'warning',"
+        "INSERT INTO finding" FINDING_COLS "VALUES(1, 1, 'thread-leak', 'warning',"
         " '3 threads created at spawn_pool were never joined or detached', 200, NULL);"
         "INSERT INTO finding_item VALUES"
         " (1, 0, 'stack', NULL, NULL, NULL, 40, 'created'),"
@@ -330,10 +334,12 @@ static void hold(sqlite3 *db)
 
     sql(db, "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0");
     clean(db);
-    sql(db, "INSERT INTO finding VALUES(1, 1, 'thread-growth', 'warning', 'committed', 1,"
+    sql(db, "INSERT INTO finding" FINDING_COLS
+            "VALUES(1, 1, 'thread-growth', 'warning', 'committed', 1,"
             " NULL)");
     sql(db, "BEGIN IMMEDIATE;"
-            "INSERT INTO finding VALUES(2, 1, 'deadlock', 'error', 'not committed', 2, NULL)");
+            "INSERT INTO finding" FINDING_COLS
+            "VALUES(2, 1, 'deadlock', 'error', 'not committed', 2, NULL)");
     printf("ready\n");
     fflush(stdout);
     while (fgets(buf, sizeof(buf), stdin))

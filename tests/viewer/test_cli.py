@@ -20,7 +20,7 @@ LIBC = "/lib/x86_64-linux-gnu/libc.so.6"
 ABBA = "/opt/demo/abba"
 DL = "/opt/demo/dl"
 FINDING_KEYS = ["id", "pid", "kind", "severity", "summary", "resolved_ns", "threads", "locks",
-                "edges", "stacks", "items"]
+                "edges", "stacks", "items", "suppressed"]
 # the wait keys were appended after the schema v3 lock columns; earlier keys keep their places
 LOCK_KEYS = ["id", "kind", "addr", "name", "wait_ns", "wait_max_ns"]
 
@@ -133,7 +133,7 @@ def case_clean_json():
         "processes": [{"pid": 1234, "ppid": 1, "exe": "/usr/bin/clean", "exit_status": 0,
                        "end_reason": "exit"}],
         "findings": [],
-        "summary": {"findings": 0, "error": 0, "warning": 0, "info": 0},
+        "summary": {"findings": 0, "error": 0, "warning": 0, "info": 0, "suppressed": 0},
     }, "document")
 
 
@@ -161,6 +161,7 @@ ABBA_LOI = {
          "frames": thread_stack("thread_b", "0x1334")},
     ],
     "items": [item("edge", thread=2, edge=0), item("edge", thread=3, edge=1)],
+    "suppressed": False,
 }
 
 ABBA_MISUSE = {
@@ -177,6 +178,7 @@ ABBA_MISUSE = {
     "items": [item("thread", thread=2), item("lock", lock=3),
               item("stack", thread=2, lock=3, stack=0, detail="site"),
               item("stack", thread=2, lock=3, detail="acquired")],
+    "suppressed": False,
 }
 
 ABBA_LEAK = {
@@ -190,6 +192,7 @@ ABBA_LEAK = {
                            frame("main", ABBA, "0x1500")]}],
     "items": [item("stack", stack=0, detail="created"),
               item("thread", thread=4, detail="zombie")],
+    "suppressed": False,
 }
 
 ABBA_GROWTH = {
@@ -200,6 +203,7 @@ ABBA_GROWTH = {
     "stacks": [{"role": "site", "thread": None, "lock": None, "edge": None,
                 "frames": [frame(None, ABBA, "0x1700"), frame("grow", ABBA, "0x1710")]}],
     "items": [item("stack", stack=0, detail="site")],
+    "suppressed": False,
 }
 
 
@@ -215,7 +219,7 @@ def case_abba_json():
     expect_eq(doc["findings"][1], ABBA_MISUSE, "lock-misuse finding")
     expect_eq(doc["findings"][2], ABBA_LEAK, "thread-leak finding")
     expect_eq(doc["findings"][3], ABBA_GROWTH, "memory-growth finding")
-    expect_eq(doc["summary"], {"findings": 4, "error": 2, "warning": 1, "info": 1}, "summary")
+    expect_eq(doc["summary"], {"findings": 4, "error": 2, "warning": 1, "info": 1, "suppressed": 0}, "summary")
     expect_eq(list(doc), ["version", "processes", "findings", "summary"], "top-level keys")
     for f in doc["findings"]:
         expect_eq(list(f), FINDING_KEYS, f"keys of finding {f['id']}")
@@ -302,7 +306,7 @@ def case_noerror():
     doc = run_json(path, 0)
     expect_eq([(f["kind"], f["severity"]) for f in doc["findings"]],
               [("thread-leak", "warning"), ("memory-growth", "info")], "findings")
-    expect_eq(doc["summary"], {"findings": 2, "error": 0, "warning": 1, "info": 1}, "summary")
+    expect_eq(doc["summary"], {"findings": 2, "error": 0, "warning": 1, "info": 1, "suppressed": 0}, "summary")
 
 
 def case_escape():
@@ -395,6 +399,7 @@ DEADLOCK_AB = {
         item("stack", thread=3, lock=1, stack=2, detail="blocked"),
         item("stack", thread=3, lock=2, stack=3, detail="acquired"),
     ],
+    "suppressed": False,
 }
 
 DEADLOCK_JOIN = {
@@ -421,6 +426,7 @@ DEADLOCK_JOIN = {
         item("lock", lock=3, detail="waits"),
         item("stack", thread=4, lock=3, stack=2, detail="blocked"),
     ],
+    "suppressed": False,
 }
 
 DEADLOCK_AB_REPORT = [
@@ -477,7 +483,7 @@ def case_deadlock_json():
     expect_eq(doc["findings"][1], DEADLOCK_JOIN, "deadlock with a join")
     for f in doc["findings"]:
         expect_eq(list(f), FINDING_KEYS, "finding keys")
-    expect_eq(doc["summary"], {"findings": 2, "error": 2, "warning": 0, "info": 0}, "summary")
+    expect_eq(doc["summary"], {"findings": 2, "error": 2, "warning": 0, "info": 0, "suppressed": 0}, "summary")
 
 
 def case_deadlock_report():
@@ -512,6 +518,7 @@ BLOCKED_MUTEX = {
     "stacks": [dl_stack("blocked", 2, 2, thread_stack("thread_a", "0x1240", DL))],
     "items": [item("thread", thread=2, detail="mutex"), item("lock", lock=2, detail="waits"),
               item("stack", thread=2, lock=2, stack=0, detail="blocked")],
+    "suppressed": False,
 }
 
 BLOCKED_COND = {
@@ -524,6 +531,7 @@ BLOCKED_COND = {
     "stacks": [dl_stack("blocked", 3, None, BLOCKED_IN_LIBC)],
     "items": [item("thread", thread=3, detail="cond"),
               item("stack", thread=3, stack=0, detail="blocked")],
+    "suppressed": False,
 }
 
 
@@ -581,6 +589,7 @@ LEAK = {
               item("thread", thread=2, detail="running"),
               item("stack", thread=2, stack=1, detail="blocked"),
               item("thread", thread=3, detail="running")],
+    "suppressed": False,
 }
 
 
@@ -588,7 +597,7 @@ def case_leak_json():
     doc = run_json(make("leak"), 0)
     expect_eq(doc["findings"], [LEAK], "findings")
     expect_eq(list(doc["findings"][0]), FINDING_KEYS, "finding keys")
-    expect_eq(doc["summary"], {"findings": 1, "error": 0, "warning": 1, "info": 0}, "summary")
+    expect_eq(doc["summary"], {"findings": 1, "error": 0, "warning": 1, "info": 0, "suppressed": 0}, "summary")
 
 
 def case_leak_report():

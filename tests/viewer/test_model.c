@@ -21,6 +21,9 @@
 #include "schema.h"
 #include "screen.h"
 
+/* Named columns: a column added to `finding` cannot shift these rows. */
+#define FINDING_COLS "(id, proc, kind, severity, summary, t_ns, resolved_ns) "
+
 #define S(x) ((int64_t)(x) * 1000000000) /* seconds to ns */
 
 struct fixture {
@@ -66,7 +69,8 @@ static const char rows[] =
     "INSERT INTO stack VALUES(10, 1010, 2), (11, 1011, 1);"
     "INSERT INTO frame VALUES(10, 0, '/lib/libthreadlens.so', 16, 'pthread_mutex_lock'),"
     " (10, 1, '/bin/prog', 32, 'worker'), (11, 0, '/bin/prog', 48, 'main');"
-    "INSERT INTO finding VALUES(1, 1, 'lock-order-inversion', 'error', 'cycle', 2000000000,"
+    "INSERT INTO finding" FINDING_COLS
+    "VALUES(1, 1, 'lock-order-inversion', 'error', 'cycle', 2000000000,"
     " NULL), (2, 1, 'deadlock', 'error', 'dl', 3000000000, NULL),"
     " (3, 1, 'thread-leak', 'warning', 'leak', 2500000000, NULL),"
     " (4, 1, 'blocked-thread', 'info', 'blocked', 1500000000, NULL);"
@@ -254,7 +258,8 @@ static void test_model_thread_state_rows(void **state)
               " (1, 2, 10000000000, 'mutex', 8192, 2, 10000000000, 22, '1@20,3@21'),"
               " (2, 2, 7000000000, 'join', 1234, NULL, 5000000000, 23, NULL),"
               " (2, 3, 1500000000, 'mutex', 8192, 9, 1500000000, NULL, '7@99');"
-              "INSERT INTO finding VALUES(1, 1, 'blocked-thread', 'warning', 'b', 1, NULL);"
+              "INSERT INTO finding" FINDING_COLS
+              "VALUES(1, 1, 'blocked-thread', 'warning', 'b', 1, NULL);"
               "INSERT INTO finding_item VALUES(1, 0, 'thread', 3, NULL, NULL, NULL, 'cond');");
     assert_int_equal(tl_db_open(f.path, &f.db, err, sizeof(err)), 0);
     assert_int_equal(tl_model_load(f.db, &f.m), 0);
