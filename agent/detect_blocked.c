@@ -84,23 +84,11 @@ static void report(const struct tl_waitgraph *g, const struct tl_wg_node *node,
 static void report_all(const struct tl_waitgraph *g, const int *chosen, int n, int64_t now_ns,
                        int at_exit)
 {
-    if (n == 0)
-        return;
-    struct tl_thread **threads = malloc((size_t)n * sizeof *threads);
-    unsigned *seqs = malloc((size_t)n * sizeof *seqs);
-    if (threads && seqs) {
-        for (int i = 0; i < n; i++) {
-            threads[i] = g->nodes[chosen[i]].thread;
-            seqs[i] = g->nodes[chosen[i]].wait.seq;
-        }
-        tl_wait_request_stacks(threads, seqs, n);
-    }
+    tl_waitgraph_request_stacks(g, chosen, n);
     for (int i = 0; i < n; i++) {
         const struct tl_wg_node *node = &g->nodes[chosen[i]];
         report(g, node, now_ns - node->thread->seen_ns, at_exit);
     }
-    free(threads);
-    free(seqs);
 }
 
 void tl_blocked_tick(const struct tl_waitgraph *g, int64_t now_ns, int64_t threshold_ns)

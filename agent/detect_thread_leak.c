@@ -77,20 +77,15 @@ void tl_thread_leak_at_exit(const struct tl_waitgraph *g, const struct tl_thread
             threads[k++] = t;
     qsort(threads, (size_t)k, sizeof *threads, by_site);
     /* Blocked leakers tell where they block: ask them all at once. */
-    struct tl_thread **blocked = malloc((size_t)k * sizeof *blocked);
-    unsigned *seqs = malloc((size_t)k * sizeof *seqs);
+    int *blocked = malloc((size_t)k * sizeof *blocked);
     int nb = 0;
-    for (int i = 0; blocked && seqs && i < k; i++) {
+    for (int i = 0; blocked && i < k; i++) {
         int j = tl_waitgraph_index(g, threads[i]);
-        if (j >= 0) {
-            blocked[nb] = threads[i];
-            seqs[nb++] = g->nodes[j].wait.seq;
-        }
+        if (j >= 0)
+            blocked[nb++] = j;
     }
-    if (nb)
-        tl_wait_request_stacks(blocked, seqs, nb);
+    tl_waitgraph_request_stacks(g, blocked, nb);
     free(blocked);
-    free(seqs);
     for (int start = 0; start < k;) {
         int end = start + 1;
         while (end < k && threads[end]->create_stack == threads[start]->create_stack)

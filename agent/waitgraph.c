@@ -58,6 +58,23 @@ const struct tl_held *tl_waitgraph_held(const struct tl_thread *t, uintptr_t add
     return NULL;
 }
 
+void tl_waitgraph_request_stacks(const struct tl_waitgraph *g, const int *nodes, int n)
+{
+    if (n <= 0)
+        return;
+    struct tl_thread **threads = malloc((size_t)n * sizeof *threads);
+    unsigned *seqs = malloc((size_t)n * sizeof *seqs);
+    if (threads && seqs) {
+        for (int i = 0; i < n; i++) {
+            threads[i] = g->nodes[nodes[i]].thread;
+            seqs[i] = g->nodes[nodes[i]].wait.seq;
+        }
+        tl_wait_request_stacks(threads, seqs, n);
+    }
+    free(threads);
+    free(seqs);
+}
+
 int tl_waitgraph_index(const struct tl_waitgraph *g, const struct tl_thread *t)
 {
     for (int i = 0; i < g->n; i++)

@@ -33,6 +33,11 @@ struct tl_waitgraph {
 int tl_waitgraph_build(struct tl_waitgraph *g);
 /* The node index of `t`, or -1 when it is not blocked. */
 int tl_waitgraph_index(const struct tl_waitgraph *g, const struct tl_thread *t);
+/*
+ * Asks the threads of nodes[0..n) (indices into g->nodes) for their stacks
+ * at once (tl_wait_request_stacks), for tl_wait_stack() afterwards.
+ */
+void tl_waitgraph_request_stacks(const struct tl_waitgraph *g, const int *nodes, int n);
 /* The held entry of `t` for the lock at `addr`, or NULL. Only for blocked threads. */
 const struct tl_held *tl_waitgraph_held(const struct tl_thread *t, uintptr_t addr);
 
