@@ -144,15 +144,42 @@ static int init_tables(void)
     return 0;
 }
 
-__attribute__((constructor)) static void agent_init(void)
+/* The process's own start time (/proc/self/stat field 22, in clock ticks since boot). */
+static int64_t process_start_ns(void)
 {
-    tl_options_parse(getenv("THREADLENS_OPTIONS")); /* bad entries were named; defaults kept */
+    char stat[1024], boot[4096];
+    read_file("/proc/self/stat", stat, sizeof stat);
+    read_file("/proc/stat", boot, sizeof boot);
+    const char *after_comm = strrchr(stat, ')');
+    const char *btime = strstr(boot, "btime ");
+    unsigned long long ticks = 0;
+    if (!after_comm || !btime ||
+        sscanf(after_comm + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+                               "%*d %*d %*d %*d %llu", &ticks) != 1)
+        return tl_now_ns();
+    long hz = sysconf(_SC_CLK_TCK);
+    return (int64_t)strtoll(btime + 6, NULL, 10) * 1000000000 +
+           (int64_t)(ticks * (1000000000ULL / (unsigned long long)(hz > 0 ? hz : 100)));
+}
+
+static void name_main_thread(void)
+{
+    struct tl_thread *main_thread = tl_thread_register(0, NULL, 0);
+    if (main_thread) {
+        char comm[16];
+        read_file("/proc/self/comm", comm, sizeof comm);
+        tl_thread_set_name(main_thread, comm);
+    }
+}
+
+int tl_agent_start(int64_t attach_ns)
+{
     tl_log_set_level(tl_options.log);
     if (tl_real_init() < 0)
-        return;
+        return -1;
     if (init_tables() < 0) {
         tl_log(TL_LOG_ERROR, "cannot allocate the agent's tables; running without threadlens");
-        return;
+        return -1;
     }
     if (!tl_options.db[0])
         default_db_path(tl_options.db, sizeof tl_options.db);
@@ -162,20 +189,20 @@ __attribute__((constructor)) static void agent_init(void)
     tl_symbols_set_exe(exe);
     read_file("/proc/self/cmdline", cmdline, sizeof cmdline);
     struct tl_process_info info = {.pid = getpid(), .ppid = getppid(), .exe = exe,
-                                   .cmdline = cmdline, .start_ns = tl_now_ns()};
+                                   .cmdline = cmdline,
+                                   .start_ns = attach_ns ? process_start_ns() : tl_now_ns(),
+                                   .attach_ns = attach_ns};
     if (tl_collector_start(tl_options.db, &info) < 0) {
         tl_log(TL_LOG_ERROR, "cannot record to %s (%s); running without threadlens",
                tl_options.db, tl_store_error());
-        return;
+        return -1;
     }
-    tl_thread_set_all_exited_hook(tl_collector_all_threads_exited);
+    /* After an attach the threads that existed before are unknown: never "all exited". */
+    if (!attach_ns) {
+        tl_thread_set_all_exited_hook(tl_collector_all_threads_exited);
+        name_main_thread();
+    }
     tl_growth_set_namer(tl_store_stack_function);
-    struct tl_thread *main_thread = tl_thread_register(0, NULL, 0);
-    if (main_thread) {
-        char comm[16];
-        read_file("/proc/self/comm", comm, sizeof comm);
-        tl_thread_set_name(main_thread, comm);
-    }
     pthread_atfork(fork_prepare, fork_parent, fork_child);
     uintptr_t agent_text[2] = {(uintptr_t)&find_text_segment, 0};
     uintptr_t libc_text[2] = {(uintptr_t)tl_real.mutex_lock, 0};
@@ -186,6 +213,27 @@ __attribute__((constructor)) static void agent_init(void)
                "signal %d is the program's: blocked threads' stacks are call sites only",
                tl_options.stack_signal);
     tl_signals_init();
+    return 0;
+}
+
+/* Whether LD_PRELOAD brought us in (else a late dlopen: threadlens attach starts us). */
+static int preloaded(void)
+{
+    Dl_info self;
+    const char *preload = getenv("LD_PRELOAD");
+    if (!preload || !dladdr((void *)&find_text_segment, &self) || !self.dli_fname)
+        return 0;
+    const char *base = strrchr(self.dli_fname, '/');
+    return strstr(preload, base ? base + 1 : self.dli_fname) != NULL;
+}
+
+__attribute__((constructor)) static void agent_init(void)
+{
+    if (!preloaded())
+        return;
+    tl_options_parse(getenv("THREADLENS_OPTIONS")); /* bad entries were named; defaults kept */
+    if (tl_agent_start(0) < 0)
+        return;
     atomic_store(&tl_active, 1);
     tl_log(TL_LOG_INFO, "recording to %s", tl_options.db);
 }

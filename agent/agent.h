@@ -10,4 +10,13 @@
 /* Remembers the program's exit status for the process row (main's return or exit()). */
 void tl_agent_set_exit_status(int status);
 
+#include <stdint.h>
+
+/*
+ * Everything but switching the interposers on: options already parsed.
+ * attach_ns 0: preloaded, before main; else a late attach that began then.
+ * Returns 0, or -1 after saying why in one line.
+ */
+int tl_agent_start(int64_t attach_ns);
+
 #endif

@@ -29,6 +29,7 @@
 #include "task.h"
 #include "procstat.h"
 #include "errors.h"
+#include "alert.h"
 
 #include <poll.h>
 #include <signal.h>
@@ -80,11 +81,20 @@ static void write_record(struct tl_pub *p)
         if (f->db_id == 0) {
             f->next_open = findings;
             findings = f;
+            tl_alert_finding(f); /* its command runs once the tick commits */
         }
         tl_store_finding(f);
         break;
     }
     }
+}
+
+/* Bytes the heap held when a late attach began: its frees are counted, its allocations were not. */
+static int64_t heap_baseline;
+
+void tl_collector_set_heap_baseline(int64_t bytes)
+{
+    heap_baseline = bytes;
 }
 
 static void sum_threads(struct tl_sample *s)
@@ -97,9 +107,16 @@ static void sum_threads(struct tl_sample *s)
         s->heap_alloc_count += atomic_load_explicit(&t->heap_alloc_count, memory_order_relaxed);
         s->heap_free_count += atomic_load_explicit(&t->heap_free_count, memory_order_relaxed);
     }
+    const struct tl_thread_counters *gone = tl_thread_retired_counters(); /* recycled records */
+    s->acquisitions += gone->acquisitions;
+    s->contentions += gone->contentions;
+    s->heap_alloc_bytes += gone->heap_alloc_bytes;
+    s->heap_free_bytes += gone->heap_free_bytes;
+    s->heap_alloc_count += gone->heap_alloc_count;
+    s->heap_free_count += gone->heap_free_count;
     /* Blocks freed here but allocated before the agent saw them make the difference dip. */
-    s->heap_live_bytes = s->heap_alloc_bytes > s->heap_free_bytes
-                             ? (int64_t)(s->heap_alloc_bytes - s->heap_free_bytes) : 0;
+    int64_t live = heap_baseline + (int64_t)(s->heap_alloc_bytes - s->heap_free_bytes);
+    s->heap_live_bytes = live > 0 ? live : 0;
     s->heap_live_count = s->heap_alloc_count > s->heap_free_count
                              ? (int64_t)(s->heap_alloc_count - s->heap_free_count) : 0;
 }
@@ -237,6 +254,8 @@ static void exit_detectors(void)
     tl_task_leak_at_exit();
 }
 
+static void halt_if_asked(void);
+
 /* on_deadlock=abort: the deadlock is in the database; let a supervisor restart us. */
 static void abort_if_asked(void)
 {
@@ -288,9 +307,13 @@ static void tick_locked(void)
         tl_store_lock_counts(l);
     take_sample(tl_now_ns());
     write_thread_states(tl_now_ns());
+    if (!backlog) /* every record's latest state is written: the gone ones can be reused */
+        tl_thread_recycle(tl_now_ns());
     if (tl_store_commit() < 0)
         stop_recording();
     last_tick_ns = tl_mono_ns() - start;
+    tl_alert_tick();
+    halt_if_asked();
     abort_if_asked();
 }
 
@@ -313,9 +336,20 @@ static void sleep_until_tick(void)
     }
 }
 
+static atomic_int collector_running; /* a collector thread exists (detach waits for it to end) */
+
+static void *collector_loop(void);
+
 static void *collector_main(void *arg)
 {
     (void)arg;
+    void *result = collector_loop();
+    atomic_store(&collector_running, 0); /* its last touch of the agent's state */
+    return result;
+}
+
+static void *collector_loop(void)
+{
     tl_thread_enter_agent_for_life();
     sigset_t all;
     sigfillset(&all);
@@ -371,7 +405,10 @@ static int start_thread(void)
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_t thread;
+    atomic_store(&collector_running, 1);
     int rc = TL_REAL(pthread_create)(&thread, &attr, collector_main, NULL);
+    if (rc != 0)
+        atomic_store(&collector_running, 0);
     pthread_attr_destroy(&attr);
     if (rc == 0)
         TL_REAL(pthread_setname_np)(thread, "threadlens");
@@ -447,12 +484,37 @@ static void guard_leave(void)
  * exitcode). Called once everything is written; stdio is flushed by hand
  * because _exit skips the rest of exit().
  */
-static void exit_with_code_if_asked(int replace)
+static void exit_with_code_if_asked(int replace, int code)
 {
     if (!replace)
         return;
     fflush(NULL);
-    TL_REAL(_exit)(tl_options.exitcode);
+    TL_REAL(_exit)(code);
+}
+
+/*
+ * halt_on_error=1 (TSan's meaning): once an error finding that is not
+ * suppressed is committed, the process ends with exitcode's status, else
+ * TL_HALT_EXITCODE. Runs at the end of a tick, collector_lock held, on the
+ * collector or on the thread doing the exit flush.
+ */
+static void halt_if_asked(void)
+{
+    int total, quiet;
+    if (!tl_options.halt_on_error || finished || stopping || pending_signal ||
+        count_errors(&total, &quiet) == 0)
+        return;
+    int code = tl_options.exitcode >= 0 ? tl_options.exitcode : TL_HALT_EXITCODE;
+    finished = 1;
+    if (tl_store_begin() == 0 &&
+        tl_store_process_end(tl_now_ns(), code, "halt_on_error") == 0)
+        tl_store_commit();
+    print_summary();
+    tl_log(TL_LOG_ERROR, "halt_on_error: ending the process with status %d", code);
+    stopping = 1;
+    tl_store_close();
+    tl_alert_finish();
+    exit_with_code_if_asked(1, code);
 }
 
 void tl_collector_finish(int status, const char *reason)
@@ -480,10 +542,11 @@ void tl_collector_finish(int status, const char *reason)
             stopping = 1;
             tl_store_close();
         }
+        tl_alert_finish();
         wake_collector();
     }
     TL_REAL(mutex_unlock)(&collector_lock);
-    exit_with_code_if_asked(replace);
+    exit_with_code_if_asked(replace, tl_options.exitcode);
     errno = saved_errno;
     guard_leave();
 }
@@ -545,6 +608,32 @@ void tl_collector_ensure_started(void)
                tl_store_error());
         atomic_store(&tl_active, 0);
     }
+}
+
+void tl_collector_detach(void)
+{
+    tl_collector_finish(-1, "detach");
+    struct timespec ms = {0, 1000000};
+    for (int i = 0; i < 5000 && atomic_load(&collector_running); i++)
+        nanosleep(&ms, NULL);
+}
+
+int tl_collector_resume(void)
+{
+    if (atomic_load(&collector_running))
+        return TL_EIO; /* the last one never ended: do not run two */
+    TL_REAL(mutex_lock)(&collector_lock);
+    stopping = finished = finishing = all_exited = 0;
+    pending_signal = 0;
+    int rc = tl_store_open(db_file, NULL);
+    if (rc == 0) {
+        rc = start_thread();
+        if (rc < 0)
+            tl_store_close();
+    }
+    started = rc == 0;
+    TL_REAL(mutex_unlock)(&collector_lock);
+    return rc;
 }
 
 void tl_collector_all_threads_exited(void)

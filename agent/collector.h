@@ -27,5 +27,11 @@ void tl_collector_ensure_started(void);
 void tl_collector_on_signal(int signal);
 /* Every application thread has exited (the main one by pthread_exit). */
 void tl_collector_all_threads_exited(void);
+/* threadlens detach: last tick, process row ended as "detach", collector thread gone. */
+void tl_collector_detach(void);
+/* threadlens attach after a detach: same database and process row, a new collector thread. */
+int tl_collector_resume(void);
+/* A late attach: the heap's bytes at that moment (its later frees are counted). */
+void tl_collector_set_heap_baseline(int64_t bytes);
 
 #endif

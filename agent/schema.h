@@ -10,7 +10,7 @@
 #ifndef TL_SCHEMA_H
 #define TL_SCHEMA_H
 
-#define TL_SCHEMA_VERSION 3
+#define TL_SCHEMA_VERSION 4
 #define TL_SCHEMA_APP "threadlens" /* meta.value for key 'app' */
 
 /* Finding kinds: the exact strings of the JSON output and the database. */
@@ -41,7 +41,7 @@
     "CREATE TABLE IF NOT EXISTS process(\n" \
     "  id INTEGER PRIMARY KEY, pid INTEGER NOT NULL, ppid INTEGER,\n" \
     "  exe TEXT, cmdline TEXT, start_ns INTEGER, end_ns INTEGER,\n" \
-    "  exit_status INTEGER, end_reason TEXT);\n" \
+    "  exit_status INTEGER, end_reason TEXT, attach_ns INTEGER);\n" \
     "CREATE TABLE IF NOT EXISTS sample(\n" \
     "  proc INTEGER NOT NULL, t_ns INTEGER NOT NULL, threads_live INTEGER,\n" \
     "  threads_total INTEGER, locks INTEGER, lock_edges INTEGER,\n" \

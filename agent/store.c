@@ -17,7 +17,7 @@
 #include "symbols.h"
 
 enum stmt_id {
-    ST_PROCESS, ST_PROCESS_END, ST_STACK_INSERT, ST_STACK_FIND, ST_FRAME, ST_THREAD,
+    ST_PROCESS, ST_PROCESS_END, ST_PROCESS_RESUME, ST_STACK_INSERT, ST_STACK_FIND, ST_FRAME, ST_THREAD,
     ST_THREAD_EVENT, ST_LOCK, ST_LOCK_COUNTS, ST_EDGE, ST_FINDING, ST_FINDING_SEVERITY,
     ST_FINDING_RESOLVED, ST_ITEM,
     ST_SAMPLE, ST_TASK, ST_THREAD_STATE, ST_SITE, ST_SITE_SAMPLE,
@@ -25,8 +25,10 @@ enum stmt_id {
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
-    [ST_PROCESS] = "INSERT INTO process(pid, ppid, exe, cmdline, start_ns) VALUES(?,?,?,?,?)",
+    [ST_PROCESS] = "INSERT INTO process(pid, ppid, exe, cmdline, start_ns, attach_ns) VALUES(?,?,?,?,?,?)",
     [ST_PROCESS_END] = "UPDATE process SET end_ns=?, exit_status=?, end_reason=? WHERE id=?",
+    [ST_PROCESS_RESUME] = "UPDATE process SET end_ns=NULL, exit_status=NULL, end_reason=NULL "
+                          "WHERE id=?",
     [ST_STACK_INSERT] = "INSERT OR IGNORE INTO stack(hash, depth) VALUES(?,?)",
     [ST_STACK_FIND] = "SELECT id FROM stack WHERE hash=?",
     [ST_FRAME] = "INSERT OR REPLACE INTO frame(stack, idx, module, offset, function) "
@@ -163,12 +165,21 @@ static int insert_process(const struct tl_process_info *info)
     bind_text_or_null(st, 3, info->exe);
     bind_text_or_null(st, 4, info->cmdline);
     sqlite3_bind_int64(st, 5, info->start_ns);
+    bind_id_or_null(st, 6, info->attach_ns);
     if (step_done(st) < 0)
         return fail("cannot insert the process row");
     proc_id = sqlite3_last_insert_rowid(db);
     return 0;
 }
 
+static int resume_process(void)
+{
+    sqlite3_stmt *st = stmts[ST_PROCESS_RESUME];
+    sqlite3_bind_int64(st, 1, proc_id);
+    return step_done(st) < 0 ? fail("cannot reopen the process row") : 0;
+}
+
+/* info NULL: reopen for the same process row (a new attach after a detach). */
 int tl_store_open(const char *path, const struct tl_process_info *info)
 {
     snprintf(db_path, sizeof db_path, "%s", path);
@@ -187,7 +198,7 @@ int tl_store_open(const char *path, const struct tl_process_info *info)
     if (rc == 0)
         rc = prepare_all();
     if (rc == 0)
-        rc = insert_process(info);
+        rc = info ? insert_process(info) : resume_process();
     if (rc < 0)
         tl_store_close();
     return rc;
@@ -591,6 +602,8 @@ static int insert_finding(struct tl_finding *f, int severity)
         lock_order_summary(f, summary, sizeof summary);
     else
         misuse_summary(f, summary, sizeof summary);
+    if (!f->summary)
+        f->summary = tl_finding_text(summary); /* on_finding's JSON sends it too */
     sqlite3_stmt *st = stmts[ST_FINDING];
     sqlite3_bind_int64(st, 1, proc_id);
     sqlite3_bind_text(st, 2, tl_finding_kind_name(f->kind), -1, SQLITE_STATIC);

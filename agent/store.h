@@ -22,6 +22,7 @@ struct tl_process_info {
     const char *exe;
     const char *cmdline;
     int64_t start_ns;
+    int64_t attach_ns;    /* when a late attach began recording; 0 for a preloaded run */
 };
 
 struct tl_sample {
@@ -51,6 +52,7 @@ struct tl_site_row {
     int64_t first_ns;
 };
 
+/* Opens (creates) the database and inserts the process row; info NULL reopens the last row. */
 int tl_store_open(const char *path, const struct tl_process_info *info);
 /*
  * Fork child: forgets the parent's connection without closing it (closing

@@ -1,6 +1,9 @@
 /* thread.c - per-thread records and the registry (see thread.h). */
 #include "thread.h"
 
+#include <fcntl.h>
+#include <stdio.h>
+#include <errno.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -84,10 +87,135 @@ void tl_thread_unexpect(void)
     atomic_fetch_sub(&live_count, 1);
 }
 
+/*
+ * Record recycling. A record can go once its thread is certainly gone (joined,
+ * or detached and unknown to the kernel: a detached thread still runs for a
+ * while after its TSD destructor) and the collector has written its last
+ * row (not queued). Threads that finished but were never joined nor
+ * detached are kept: they are the thread leaks reported at exit.
+ *
+ * The collector unlinks such records from the registry (the only list the
+ * collector-side readers walk; they all run on the collector thread or under
+ * collector_lock, as tl_thread_recycle() does) and folds their counters into
+ * `retired`. A pointer to the record may still be in flight on some
+ * application thread (a joiner between its lookup and its tl_publish), so
+ * the record waits in limbo for RECYCLE_GRACE_NS and two collector passes
+ * before the free list hands it to a new thread.
+ */
+#define RECYCLE_GRACE_NS 1000000000LL
+
+static struct tl_thread *free_records;      /* under registry_lock */
+static struct tl_thread *limbo;             /* collector only: unlinked, not reusable yet */
+static struct tl_thread_counters retired;   /* collector only: recycled records' counters */
+static unsigned recycle_pass;               /* collector only */
+
+/* A record from the free list, reset for a new thread; NULL when there is none. */
+static struct tl_thread *reuse_record(void)
+{
+    tl_spin_lock(&registry_lock);
+    struct tl_thread *t = free_records;
+    if (t)
+        free_records = t->next;
+    tl_spin_unlock(&registry_lock);
+    if (!t)
+        return NULL;
+    /* Wait episodes keep counting up: an old episode number never matches a new one. */
+    unsigned seq = atomic_load(&t->wait.seq) + 2, req = atomic_load(&t->wait.stack_req),
+             got = atomic_load(&t->wait.stack_seq);
+    memset(t, 0, sizeof *t);
+    atomic_store(&t->wait.seq, seq & ~1u);
+    atomic_store(&t->wait.stack_req, req);
+    atomic_store(&t->wait.stack_seq, got);
+    return t;
+}
+
+/* Whether `t`'s thread is certainly gone and its data written. Collector only. */
+static int recyclable(struct tl_thread *t)
+{
+    if (t == &collector_self || atomic_load(&t->alive) || atomic_load(&t->pub.queued))
+        return 0;
+    if (atomic_load(&t->joined_by))
+        return 1; /* a join returns once the kernel thread is gone */
+    if (!atomic_load(&t->detached_by))
+        return 0; /* finished, never joined nor detached: a leak, reported at exit */
+    return syscall(SYS_tgkill, getpid(), t->tid, 0) < 0 && errno == ESRCH;
+}
+
+static void add_counters(struct tl_thread_counters *sum, struct tl_thread *t)
+{
+    sum->acquisitions += atomic_load_explicit(&t->acquisitions, memory_order_relaxed);
+    sum->contentions += atomic_load_explicit(&t->contentions, memory_order_relaxed);
+    sum->heap_alloc_bytes += atomic_load_explicit(&t->heap_alloc_bytes, memory_order_relaxed);
+    sum->heap_free_bytes += atomic_load_explicit(&t->heap_free_bytes, memory_order_relaxed);
+    sum->heap_alloc_count += atomic_load_explicit(&t->heap_alloc_count, memory_order_relaxed);
+    sum->heap_free_count += atomic_load_explicit(&t->heap_free_count, memory_order_relaxed);
+}
+
+/* Limbo records that waited long enough go to the free list. */
+static void release_limbo(int64_t now_ns)
+{
+    struct tl_thread **link = &limbo, *ready = NULL;
+    while (*link) {
+        struct tl_thread *t = *link;
+        if (now_ns - t->limbo_ns >= RECYCLE_GRACE_NS && recycle_pass - t->limbo_pass >= 2) {
+            *link = t->next;
+            t->next = ready;
+            ready = t;
+        } else {
+            link = &t->next;
+        }
+    }
+    while (ready) {
+        struct tl_thread *t = ready;
+        ready = t->next;
+        tl_spin_lock(&registry_lock);
+        t->next = free_records;
+        free_records = t;
+        tl_spin_unlock(&registry_lock);
+    }
+}
+
+void tl_thread_recycle(int64_t now_ns)
+{
+    recycle_pass++;
+    release_limbo(now_ns);
+    tl_spin_lock(&registry_lock);
+    struct tl_thread *_Atomic *head = &registry;
+    struct tl_thread *prev = NULL;
+    for (struct tl_thread *t = atomic_load(head), *next; t; t = next) {
+        next = t->next;
+        if (!recyclable(t)) {
+            prev = t;
+            continue;
+        }
+        if (prev)
+            prev->next = next;
+        else
+            atomic_store(head, next);
+        add_counters(&retired, t);
+        struct tl_addrmap_slot *s = tl_addrmap_slot(&handles, t->handle, 0);
+        void *expected = t;
+        if (s)
+            atomic_compare_exchange_strong(&s->value, &expected, NULL);
+        t->limbo_ns = now_ns;
+        t->limbo_pass = recycle_pass;
+        t->next = limbo;
+        limbo = t;
+    }
+    tl_spin_unlock(&registry_lock);
+}
+
+const struct tl_thread_counters *tl_thread_retired_counters(void)
+{
+    return &retired;
+}
+
 struct tl_thread *tl_thread_register(uint32_t creator, struct tl_stack *create_stack,
                                      int precounted)
 {
-    struct tl_thread *t = tl_arena_alloc_line(sizeof *t);
+    struct tl_thread *t = reuse_record();
+    if (!t)
+        t = tl_arena_alloc_line(sizeof *t);
     if (!t) {
         if (precounted)
             tl_thread_unexpect();
@@ -121,11 +249,31 @@ struct tl_thread *tl_thread_register(uint32_t creator, struct tl_stack *create_s
 }
 
 /* A thread the agent has not seen yet: not created through our pthread_create. */
+/* A thread met late (e.g. one that existed before an attach) is named as the kernel knows it. */
+static void name_from_comm(struct tl_thread *t)
+{
+    char path[64], name[17];
+    snprintf(path, sizeof path, "/proc/self/task/%d/comm", (int)t->tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, name, sizeof name - 1);
+    close(fd);
+    if (n <= 0)
+        return;
+    name[n] = '\0';
+    name[strcspn(name, "\n")] = '\0';
+    tl_thread_set_name(t, name);
+}
+
 struct tl_thread *tl_thread_self_slow(void)
 {
     if (!atomic_load_explicit(&tl_active, memory_order_acquire))
         return NULL;
-    return tl_thread_register(0, NULL, 0);
+    struct tl_thread *t = tl_thread_register(0, NULL, 0);
+    if (t)
+        name_from_comm(t);
+    return t;
 }
 
 void tl_thread_finished(struct tl_thread *t)
@@ -187,6 +335,8 @@ void tl_thread_after_fork_child(void)
     atomic_store(&next_id, 1);
     atomic_store(&live_count, 0);
     atomic_store(&total_count, 0);
+    free_records = limbo = NULL; /* the parent's records: left as they are */
+    memset(&retired, 0, sizeof retired);
     tl_addrmap_clear(&handles);
     tl_addrmap_clear(&detach_marks);
     struct tl_thread *parent_rec = tl_self;

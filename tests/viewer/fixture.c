@@ -56,7 +56,7 @@ static void schema(sqlite3 *db, int version, const char *app)
 static void clean(sqlite3 *db)
 {
     schema(db, TL_SCHEMA_VERSION, TL_SCHEMA_APP);
-    sql(db, "INSERT INTO process VALUES(1, 1234, 1, '/usr/bin/clean', 'clean', 100, 200, 0,"
+    sql(db, "INSERT INTO process(id, pid, ppid, exe, cmdline, start_ns, end_ns, exit_status, end_reason) VALUES(1, 1234, 1, '/usr/bin/clean', 'clean', 100, 200, 0,"
             " 'exit');"
             "INSERT INTO thread VALUES(1, 1, 1234, 'clean', NULL, NULL, 100, 200, 'exit');");
 }
@@ -66,8 +66,8 @@ static void abba(sqlite3 *db)
 {
     schema(db, TL_SCHEMA_VERSION, TL_SCHEMA_APP);
     sql(db,
-        "INSERT INTO process VALUES(1, 4242, 1, '/opt/demo/abba', 'abba', 100, 200, 0, 'exit');"
-        "INSERT INTO process VALUES(2, 4243, 4242, '/opt/demo/abba', 'abba', 150, NULL, NULL,"
+        "INSERT INTO process(id, pid, ppid, exe, cmdline, start_ns, end_ns, exit_status, end_reason) VALUES(1, 4242, 1, '/opt/demo/abba', 'abba', 100, 200, 0, 'exit');"
+        "INSERT INTO process(id, pid, ppid, exe, cmdline, start_ns, end_ns, exit_status, end_reason) VALUES(2, 4243, 4242, '/opt/demo/abba', 'abba', 150, NULL, NULL,"
         " NULL);"
         "INSERT INTO thread VALUES(1, 1, 4242, 'abba', NULL, NULL, 100, 200, 'exit');"
         "INSERT INTO thread VALUES(1, 2, 5002, 'worker-a', 1, 14, 101, 150, 'join');"
@@ -129,7 +129,7 @@ static void escape(sqlite3 *db)
 {
     schema(db, TL_SCHEMA_VERSION, TL_SCHEMA_APP);
     sql(db,
-        "INSERT INTO process VALUES(1, 77, NULL, '/tmp/we\"ird\\dir/prog', NULL, 1, 2, 3,"
+        "INSERT INTO process(id, pid, ppid, exe, cmdline, start_ns, end_ns, exit_status, end_reason) VALUES(1, 77, NULL, '/tmp/we\"ird\\dir/prog', NULL, 1, 2, 3,"
         " 'exit');"
         "INSERT INTO thread VALUES(1, 2, 78, 'q\"b\\s' || char(10, 9, 1), NULL, NULL, 1, NULL,"
         " NULL);"
@@ -153,7 +153,7 @@ static void escape(sqlite3 *db)
 static void dangling(sqlite3 *db)
 {
     schema(db, TL_SCHEMA_VERSION, TL_SCHEMA_APP);
-    sql(db, "INSERT INTO process VALUES(1, 90, 1, NULL, NULL, 1, NULL, NULL, NULL);"
+    sql(db, "INSERT INTO process(id, pid, ppid, exe, cmdline, start_ns, end_ns, exit_status, end_reason) VALUES(1, 90, 1, NULL, NULL, 1, NULL, NULL, NULL);"
             "INSERT INTO finding" FINDING_COLS
             "VALUES(1, 1, 'deadlock', 'error', 'rows are missing', 5,"
             " NULL);"
@@ -169,7 +169,7 @@ static void threads_base(sqlite3 *db)
 {
     schema(db, TL_SCHEMA_VERSION, TL_SCHEMA_APP);
     sql(db,
-        "INSERT INTO process VALUES(1, 4242, 1, '/opt/demo/dl', 'dl', 100, 200, 0, 'exit');"
+        "INSERT INTO process(id, pid, ppid, exe, cmdline, start_ns, end_ns, exit_status, end_reason) VALUES(1, 4242, 1, '/opt/demo/dl', 'dl', 100, 200, 0, 'exit');"
         "INSERT INTO thread VALUES(1, 1, 4242, 'dl', NULL, NULL, 100, 200, 'exit');"
         "INSERT INTO thread VALUES(1, 2, 5002, 'worker-a', 1, 40, 101, NULL, NULL);"
         "INSERT INTO thread VALUES(1, 3, 5003, 'worker-b', 1, 40, 102, NULL, NULL);"

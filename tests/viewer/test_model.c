@@ -47,7 +47,7 @@ static void sql(sqlite3 *db, const char *text)
  */
 static const char rows[] =
     "INSERT INTO meta VALUES('app', 'threadlens');"
-    "INSERT INTO process VALUES(1, 100, 1, '/bin/prog', 'prog', 1000000000, NULL, NULL, NULL);"
+    "INSERT INTO process(id, pid, ppid, exe, cmdline, start_ns, end_ns, exit_status, end_reason) VALUES(1, 100, 1, '/bin/prog', 'prog', 1000000000, NULL, NULL, NULL);"
     "INSERT INTO sample(proc, t_ns, threads_live, threads_total, acquisitions, contentions,"
     " heap_live_bytes, rss_bytes, tasks_in_flight) VALUES"
     " (1, 1000000000, 1, 1, 0, 0, 100, 4096, 0),"
@@ -237,7 +237,7 @@ static void test_model_thread_state_rows(void **state)
     (void)state;
     memset(&f, 0, sizeof(f));
     build(&f, "INSERT INTO meta VALUES('app', 'threadlens');"
-              "INSERT INTO process VALUES(1, 100, 1, '/bin/p', 'p', 1000000000, NULL, NULL, NULL),"
+              "INSERT INTO process(id, pid, ppid, exe, cmdline, start_ns, end_ns, exit_status, end_reason) VALUES(1, 100, 1, '/bin/p', 'p', 1000000000, NULL, NULL, NULL),"
               " (2, 200, 1, '/bin/q', 'q', 1000000000, 9000000000, NULL, 'signal');"
               "INSERT INTO sample(proc, t_ns) VALUES(1, 5000000000), (2, 7000000000),"
               " (2, 8000000000);"
@@ -349,7 +349,7 @@ static void test_model_ended_process_main_thread_exits(void **state)
     (void)state;
     memset(&f, 0, sizeof(f));
     build(&f, "INSERT INTO meta VALUES('app', 'threadlens');"
-              "INSERT INTO process VALUES(1, 7, 1, '/bin/p', 'p', 1, 5, 3, 'exit');"
+              "INSERT INTO process(id, pid, ppid, exe, cmdline, start_ns, end_ns, exit_status, end_reason) VALUES(1, 7, 1, '/bin/p', 'p', 1, 5, 3, 'exit');"
               "INSERT INTO thread VALUES(1, 1, 7, NULL, NULL, NULL, 1, NULL, NULL),"
               " (1, 2, 8, NULL, 1, NULL, 2, NULL, NULL);");
     assert_int_equal(tl_db_open(f.path, &f.db, err, sizeof(err)), 0);
