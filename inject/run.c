@@ -15,19 +15,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent_opts.h"
 #include "agent_path.h"
 #include "elf_check.h"
 
-#define TL_EXIT_USAGE 2
 #define TL_EXIT_NOEXEC 126 /* found but could not be run, as in sh */
 #define TL_EXIT_NOTFOUND 127
 
 /* What the command line asked for. Pointers point into argv. */
 struct tl_run_args {
-    const char *zDb;    /* --db FILE or -o db=FILE; NULL: default name */
-    const char **azOpt; /* -o key=value, in order, db= excluded */
-    int nOpt;
-    char **azProg;      /* PROG ARGS..., NULL-terminated (argv's tail) */
+    struct tl_agent_args agent; /* --db and -o */
+    char **azProg;              /* PROG ARGS..., NULL-terminated (argv's tail) */
 };
 
 void tl_run_usage(FILE *pOut)
@@ -43,93 +41,41 @@ void tl_run_usage(FILE *pOut)
 }
 
 /*
- * Check one -o argument. Returns 0 when it is key=value with a non-empty key
- * and no ':' anywhere; otherwise prints why and returns TL_EXIT_USAGE.
- */
-static int opt_check(const char *zOpt)
-{
-    const char *zEq = strchr(zOpt, '=');
-    if (zEq == NULL || zEq == zOpt) {
-        fprintf(stderr, "threadlens: bad option '%s': expected key=value with a non-empty key\n",
-                zOpt);
-        return TL_EXIT_USAGE;
-    }
-    if (strchr(zOpt, ':') != NULL) {
-        fprintf(stderr,
-                "threadlens: bad option '%s': keys and values cannot contain ':' "
-                "(it separates options in THREADLENS_OPTIONS)\n",
-                zOpt);
-        return TL_EXIT_USAGE;
-    }
-    return 0;
-}
-
-/*
  * Fill p from argv (argv[0] is "run"). Returns 0 to go on, -1 after printing
  * --help, or TL_EXIT_USAGE after a message. The option list is
  * allocated to argc entries; the process exits or execs, so it is not freed.
  */
 static int args_parse(int argc, char **argv, struct tl_run_args *p)
 {
-    memset(p, 0, sizeof(*p));
-    p->azOpt = calloc((size_t)argc, sizeof(*p->azOpt));
-    if (p->azOpt == NULL) {
-        perror("threadlens");
-        return TL_EXIT_USAGE;
-    }
+    p->azProg = NULL;
+    int rc = tl_agent_args_init(&p->agent, argc);
     int i = 1;
-    while (i < argc) {
+    while (rc == 0 && i < argc) {
         const char *zArg = argv[i];
-        const char *zOpt = NULL;
         if (strcmp(zArg, "--") == 0) {
             i++;
             break;
         } else if (strcmp(zArg, "-h") == 0 || strcmp(zArg, "--help") == 0) {
             tl_run_usage(stdout);
             return -1;
-        } else if (strcmp(zArg, "--db") == 0 || strcmp(zArg, "-o") == 0) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "threadlens: %s needs an argument\n", zArg);
-                return TL_EXIT_USAGE;
-            }
-            if (zArg[1] == 'o') {
-                zOpt = argv[i + 1];
-            } else {
-                p->zDb = argv[i + 1];
-            }
-            i += 2;
-        } else if (strncmp(zArg, "--db=", 5) == 0) {
-            p->zDb = zArg + 5;
-            i++;
-        } else if (strncmp(zArg, "-o", 2) == 0) {
-            zOpt = zArg + 2;
-            i++;
-        } else if (zArg[0] == '-' && zArg[1] != '\0') {
+        }
+        rc = tl_agent_args_take(&p->agent, argc, argv, &i);
+        if (rc == 1) {
+            rc = 0;
+        } else if (rc == 0 && zArg[0] == '-' && zArg[1] != '\0') {
             fprintf(stderr, "threadlens: unknown option '%s'\n", zArg);
             tl_run_usage(stderr);
-            return TL_EXIT_USAGE;
-        } else {
+            rc = TL_EXIT_USAGE;
+        } else if (rc == 0) {
             break;
         }
-        if (zOpt != NULL) {
-            int rc = opt_check(zOpt);
-            if (rc != 0) {
-                return rc;
-            }
-            if (strncmp(zOpt, "db=", 3) == 0) {
-                p->zDb = zOpt + 3; /* same as --db: made absolute, old files removed */
-            } else {
-                p->azOpt[p->nOpt++] = zOpt;
-            }
-        }
+    }
+    if (rc != 0) {
+        return rc;
     }
     if (i >= argc) {
         fprintf(stderr, "threadlens: run: no program given\n");
         tl_run_usage(stderr);
-        return TL_EXIT_USAGE;
-    }
-    if (p->zDb != NULL && p->zDb[0] == '\0') {
-        fprintf(stderr, "threadlens: the database path is empty\n");
         return TL_EXIT_USAGE;
     }
     p->azProg = &argv[i];
@@ -170,74 +116,6 @@ static int prog_resolve(const char *zProg, char *zOut, size_t nOut)
 }
 
 /*
- * Turn zDb into an absolute path in zOut: realpath of its directory, then its
- * last component (which need not exist yet). Returns 0, or TL_EXIT_USAGE
- * after printing why.
- */
-static int db_absolute(const char *zDb, char *zOut, size_t nOut)
-{
-    char zDir[PATH_MAX];
-    const char *zName = zDb;
-    const char *zSlash = strrchr(zDb, '/');
-    if (zSlash == NULL) {
-        snprintf(zDir, sizeof(zDir), ".");
-    } else {
-        zName = zSlash + 1;
-        int n = zSlash == zDb ? 1 : (int)(zSlash - zDb);
-        if (n >= (int)sizeof(zDir)) {
-            fprintf(stderr, "threadlens: database path too long: %s\n", zDb);
-            return TL_EXIT_USAGE;
-        }
-        memcpy(zDir, zDb, (size_t)n);
-        zDir[n] = '\0';
-    }
-    if (zName[0] == '\0' || strcmp(zName, ".") == 0 || strcmp(zName, "..") == 0) {
-        fprintf(stderr, "threadlens: database path names a directory, not a file: %s\n", zDb);
-        return TL_EXIT_USAGE;
-    }
-    char zReal[PATH_MAX];
-    if (realpath(zDir, zReal) == NULL) {
-        fprintf(stderr, "threadlens: cannot use database %s: %s: %s\n", zDb, zDir,
-                strerror(errno));
-        return TL_EXIT_USAGE;
-    }
-    const char *zSep = strcmp(zReal, "/") == 0 ? "" : "/";
-    int w = snprintf(zOut, nOut, "%s%s%s", zReal, zSep, zName);
-    if (w < 0 || (size_t)w >= nOut) {
-        fprintf(stderr, "threadlens: database path too long: %s\n", zDb);
-        return TL_EXIT_USAGE;
-    }
-    if (strchr(zOut, ':') != NULL) {
-        fprintf(stderr,
-                "threadlens: database path %s contains ':', which THREADLENS_OPTIONS "
-                "cannot carry; choose another --db\n",
-                zOut);
-        return TL_EXIT_USAGE;
-    }
-    return 0;
-}
-
-/*
- * Remove zDb and its WAL and shared-memory files, so the run starts a fresh
- * database (processes of the run then append to it). Missing files are fine.
- * Returns 0, or TL_EXIT_USAGE after printing which file could not go.
- */
-static int db_remove_old(const char *zDb)
-{
-    static const char *const azSuffix[] = {"", "-wal", "-shm"};
-    for (size_t i = 0; i < sizeof(azSuffix) / sizeof(azSuffix[0]); i++) {
-        char zFile[PATH_MAX + 8];
-        snprintf(zFile, sizeof(zFile), "%s%s", zDb, azSuffix[i]);
-        if (unlink(zFile) != 0 && errno != ENOENT) {
-            fprintf(stderr, "threadlens: cannot remove old database file %s: %s\n", zFile,
-                    strerror(errno));
-            return TL_EXIT_USAGE;
-        }
-    }
-    return 0;
-}
-
-/*
  * Set environment variable zName to what xFill writes into a memory stream.
  * Returns 0, or TL_EXIT_USAGE after a message.
  */
@@ -271,36 +149,15 @@ static void fill_preload(FILE *pStr, const void *pArg)
 
 /* What fill_options needs. */
 struct tl_opt_fill {
-    const char *zDbAbs;             /* absolute database path */
-    const struct tl_run_args *pArgs; /* the -o options */
+    const char *zDbAbs;               /* absolute database path */
+    const struct tl_agent_args *pArgs; /* the -o options */
 };
 
-/*
- * THREADLENS_OPTIONS: the inherited value, then db=, then each -o, so that
- * ours win (the agent lets a later key override an earlier one).
- */
+/* THREADLENS_OPTIONS, as agent_opts.c builds it for run and attach alike. */
 static void fill_options(FILE *pStr, const void *pArg)
 {
     const struct tl_opt_fill *pFill = pArg;
-    const char *zOld = getenv("THREADLENS_OPTIONS");
-    if (zOld != NULL) {
-        size_t n = strlen(zOld);
-        while (n > 0 && zOld[n - 1] == ':') {
-            n--; /* no empty entry between the old options and ours */
-        }
-        if (n > 0) {
-            fprintf(pStr, "%.*s:", (int)n, zOld);
-        }
-    }
-    /* The agent also splits on ',' and white space; a quoted value keeps them. */
-    if (strpbrk(pFill->zDbAbs, ", \t\n") != NULL) {
-        fprintf(pStr, "db=\"%s\"", pFill->zDbAbs);
-    } else {
-        fprintf(pStr, "db=%s", pFill->zDbAbs);
-    }
-    for (int i = 0; i < pFill->pArgs->nOpt; i++) {
-        fprintf(pStr, ":%s", pFill->pArgs->azOpt[i]);
-    }
+    tl_agent_opts_write(pStr, pFill->zDbAbs, pFill->pArgs);
 }
 
 /*
@@ -309,7 +166,7 @@ static void fill_options(FILE *pStr, const void *pArg)
  */
 static int env_setup(const char *zAgent, const char *zDbAbs, const struct tl_run_args *p)
 {
-    struct tl_opt_fill fill = {.zDbAbs = zDbAbs, .pArgs = p};
+    struct tl_opt_fill fill = {.zDbAbs = zDbAbs, .pArgs = &p->agent};
     int rc = env_set_built("LD_PRELOAD", fill_preload, zAgent);
     if (rc == 0) {
         rc = env_set_built("THREADLENS_OPTIONS", fill_options, &fill);
@@ -340,18 +197,15 @@ static int run_prepare(const struct tl_run_args *p)
     }
 
     char zDefault[NAME_MAX + 1];
-    const char *zDb = p->zDb;
+    const char *zDb = p->agent.zDb;
     if (zDb == NULL) {
-        const char *zProg = p->azProg[0];
-        const char *zSlash = strrchr(zProg, '/');
-        const char *zBase = zSlash != NULL ? zSlash + 1 : zProg;
-        snprintf(zDefault, sizeof(zDefault), "threadlens-%.200s-%ld.db", zBase, (long)getpid());
+        tl_agent_db_default(zDefault, sizeof(zDefault), p->azProg[0], (long)getpid());
         zDb = zDefault;
     }
     char zDbAbs[PATH_MAX];
-    int rc = db_absolute(zDb, zDbAbs, sizeof(zDbAbs));
+    int rc = tl_agent_db_absolute(zDb, zDbAbs, sizeof(zDbAbs));
     if (rc == 0) {
-        rc = db_remove_old(zDbAbs);
+        rc = tl_agent_db_remove_old(zDbAbs);
     }
     if (rc == 0) {
         rc = env_setup(zAgent, zDbAbs, p);
