@@ -203,6 +203,18 @@ void tl_json_hex(struct tl_json *j, uint64_t v)
     fprintf(j->out, "\"0x%" PRIx64 "\"", v);
 }
 
+/*
+ * Writes v / 1000 as a number with three decimals, exactly ("1.234" for 1234,
+ * "-0.005" for -5): nanoseconds as microseconds, without rounding.
+ */
+void tl_json_thousandths(struct tl_json *j, int64_t v)
+{
+    uint64_t mag = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+    separate(j);
+    fprintf(j->out, "%s%" PRIu64 ".%03u", v < 0 ? "-" : "", mag / 1000, (unsigned)(mag % 1000));
+}
+
 void tl_json_null(struct tl_json *j)
 {
     separate(j);

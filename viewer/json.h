@@ -39,6 +39,7 @@ void tl_json_key(struct tl_json *j, const char *key);
 void tl_json_string(struct tl_json *j, const char *s);
 void tl_json_int(struct tl_json *j, int64_t v);
 void tl_json_hex(struct tl_json *j, uint64_t v);
+void tl_json_thousandths(struct tl_json *j, int64_t v);
 void tl_json_null(struct tl_json *j);
 void tl_json_bool(struct tl_json *j, bool v);
 void tl_json_finish(struct tl_json *j);
