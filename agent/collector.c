@@ -28,6 +28,8 @@
 #include "detect_growth.h"
 #include "task.h"
 #include "procstat.h"
+#include "metrics_file.h"
+#include "dbfile.h"
 #include "errors.h"
 #include "alert.h"
 
@@ -166,9 +168,24 @@ static void take_sample(int64_t now)
     s.os_threads = ps.threads;
     tl_task_counts(&s.tasks_in_flight, &s.tasks_queued, &s.tasks_total);
     tl_store_sample(&s);
+    tl_metrics_file_write(&proc_info, &s, findings);
     write_sites(now);
     observe_growth(&s);
     tl_limits_tick(&s);
+}
+
+/* The database file was deleted or replaced: what SQLite writes now nobody will read. */
+static int database_gone(void)
+{
+    const char *damage = tl_dbfile_check();
+    if (!damage)
+        return 0;
+    tl_log(TL_LOG_ERROR, "stopped recording: database %s was %s during the run", db_file,
+           damage);
+    atomic_store(&tl_active, 0);
+    stopping = 1;
+    tl_store_close();
+    return 1;
 }
 
 static void stop_recording(void)
@@ -291,6 +308,8 @@ static void tick_locked(void)
     if (stopping || !tl_store_is_open())
         return;
     int64_t start = tl_mono_ns();
+    if (database_gone())
+        return;
     tl_symbols_tick();
     run_detectors();
     if (tl_store_begin() < 0) {
@@ -307,8 +326,8 @@ static void tick_locked(void)
         tl_store_lock_counts(l);
     take_sample(tl_now_ns());
     write_thread_states(tl_now_ns());
-    if (!backlog) /* every record's latest state is written: the gone ones can be reused */
-        tl_thread_recycle(tl_now_ns());
+    tl_thread_recycle(tl_now_ns()); /* records of gone threads and locks */
+    tl_lockmap_recycle(tl_now_ns(), backlog == NULL);
     if (tl_store_commit() < 0)
         stop_recording();
     last_tick_ns = tl_mono_ns() - start;
@@ -430,6 +449,7 @@ int tl_collector_start(const char *db, const struct tl_process_info *info)
     int rc = tl_store_open(db_file, &proc_info);
     if (rc < 0)
         return rc;
+    tl_dbfile_remember(db_file);
     rc = start_thread();
     if (rc < 0) {
         tl_store_close();
@@ -626,6 +646,8 @@ int tl_collector_resume(void)
     stopping = finished = finishing = all_exited = 0;
     pending_signal = 0;
     int rc = tl_store_open(db_file, NULL);
+    if (rc == 0)
+        tl_dbfile_remember(db_file);
     if (rc == 0) {
         rc = start_thread();
         if (rc < 0)

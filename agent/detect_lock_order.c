@@ -12,23 +12,18 @@
 static uint64_t reported[REPORTED_SIZE]; /* cycle signatures already reported; graph lock */
 static int reported_full_logged;         /* graph lock */
 
-static inline struct tl_ecache_entry *cache_slot(struct tl_thread *self, uint64_t key)
-{
-    uint64_t h = key * 0x9E3779B97F4A7C15ull;
-    return &self->ecache[(h >> 40) & (TL_ECACHE_SIZE - 1)];
-}
-
 static inline struct tl_edge *find_edge(struct tl_thread *self, struct tl_lock *from,
                                         struct tl_lock *to)
 {
     uint64_t key = ((uint64_t)from->id << 32) | to->id;
-    struct tl_ecache_entry *c = cache_slot(self, key);
+    struct tl_ecache_entry *c = tl_ecache_slot(self, key);
     if (c->key == key)
         return c->edge;
     struct tl_edge *e = tl_graph_find(from, to);
     if (e) {
         c->key = key;
         c->edge = e;
+        c->steady = 0;
     }
     return e;
 }
@@ -145,6 +140,8 @@ static void record_edge(struct tl_thread *self, struct tl_held *h, struct tl_loc
         e = tl_graph_add(h->lock, lock, self->id);
         if (!e)
             return;
+        tl_lockmap_pin(h->lock); /* edges point at both records: never recycled */
+        tl_lockmap_pin(lock);
         e->held_stack = tl_stack_of_held(frames, nframes, h->caller);
         e->acquire_stack = acquire_stack;
         set_gates(self, e);
@@ -178,11 +175,33 @@ static void new_facts(struct tl_thread *self, struct tl_lock *lock, int mode)
 }
 
 /*
- * Hot path: called after `self` acquired `lock` (not yet pushed on held[]).
- * Known edges cost a cache probe and a few loads; anything new goes to
- * new_facts(), which unwinds once for all of them.
+ * Whether `self` has nothing left to learn from taking `e` in mode pair
+ * `bit`: the pair is known, the edge is not (or no longer) gated, and it is
+ * this thread's own edge or already taken by several threads. Each of these
+ * only ever changes towards true (modes gain bits, multi is set once, gates
+ * are only cleared), so once steady, always steady: the edge cache keeps the
+ * answer and the hot path (lockops.h) skips the edge entirely.
  */
-void tl_lock_order_on_acquire(struct tl_thread *self, struct tl_lock *lock, int mode)
+static void note_steady(struct tl_thread *self, struct tl_edge *e, unsigned bit)
+{
+    if (!(atomic_load_explicit(&e->modes, memory_order_relaxed) & bit) ||
+        atomic_load_explicit(&e->gated, memory_order_relaxed) ||
+        (e->thread != self->id && !atomic_load_explicit(&e->multi, memory_order_relaxed)))
+        return;
+    uint64_t key = ((uint64_t)e->from->id << 32) | e->to->id;
+    struct tl_ecache_entry *c = tl_ecache_slot(self, key);
+    if (c->key == key)
+        c->steady |= bit;
+}
+
+/*
+ * Called after `self` acquired `lock` (not yet pushed on held[]) when the
+ * edge cache did not know every edge as steady (lockops.h). Known edges cost
+ * a cache probe and a few loads; anything new goes to new_facts(), which
+ * unwinds once for all of them.
+ */
+__attribute__((noinline)) void tl_lock_order_on_acquire(struct tl_thread *self,
+                                                       struct tl_lock *lock, int mode)
 {
     int need_new = 0;
     for (int i = 0; i < self->nheld; i++) {
@@ -196,6 +215,7 @@ void tl_lock_order_on_acquire(struct tl_thread *self, struct tl_lock *lock, int 
             continue;
         }
         note_evidence(self, e);
+        note_steady(self, e, TL_MODE_BIT(h->mode, mode));
     }
     if (__builtin_expect(need_new, 0))
         new_facts(self, lock, mode);

@@ -2,6 +2,7 @@
 #include "heap.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 
 #include "addrmap.h"
@@ -16,7 +17,7 @@
 static double mean_bytes = 512 * 1024;      /* set at init */
 static struct tl_addrmap sampled;           /* block address -> struct tl_sampled */
 static struct tl_addrmap sites;             /* interned stack -> struct tl_site */
-static atomic_long sampled_live;            /* entries in `sampled`: frees skip it at 0 */
+_Atomic unsigned char tl_heap_filter[TL_HEAP_FILTER_SIZE]; /* see heap.h */
 static struct tl_site *_Atomic all_sites;
 static atomic_uint next_site_id = 1;
 static struct tl_spin free_lock = TL_SPIN_INIT;
@@ -107,6 +108,21 @@ static void entry_put(struct tl_sampled *e)
     tl_spin_unlock(&free_lock);
 }
 
+/*
+ * Counts a sampled block in (+1) or out (-1) of its filter byte. A byte that
+ * reached 255 stays there: its blocks are always looked up (never missed).
+ */
+static void filter_add(const void *p, int delta)
+{
+    _Atomic unsigned char *f = &tl_heap_filter[tl_heap_filter_index(p)];
+    unsigned char n = atomic_load_explicit(f, memory_order_relaxed);
+    do {
+        if (n == UCHAR_MAX || (delta < 0 && n == 0))
+            return;
+    } while (!atomic_compare_exchange_weak_explicit(f, &n, (unsigned char)(n + delta),
+                                                    memory_order_relaxed, memory_order_relaxed));
+}
+
 static void sample(struct tl_thread *self, void *p, size_t size)
 {
     int saved_errno = errno;
@@ -124,11 +140,12 @@ static void sample(struct tl_thread *self, void *p, size_t size)
         atomic_fetch_add(&site->live_bytes, e->weight_bytes);
         atomic_fetch_add(&site->live_count, e->weight_count);
         atomic_fetch_add(&site->alloc_bytes, e->weight_bytes);
+        filter_add(p, 1); /* before the entry is visible: a free that finds it also sees this */
         struct tl_sampled *old = atomic_exchange(&slot->value, e);
-        if (old) /* freed behind our back (an untracked free): drop the stale entry */
+        if (old) { /* freed behind our back (an untracked free): drop the stale entry */
+            filter_add(p, -1);
             entry_put(old);
-        else
-            atomic_fetch_add(&sampled_live, 1);
+        }
     } else if (!slot && site && !atomic_exchange(&full_logged, 1)) {
         tl_log(TL_LOG_ERROR, "sampled-allocation table full; allocation sites are incomplete");
     }
@@ -137,34 +154,28 @@ static void sample(struct tl_thread *self, void *p, size_t size)
     errno = saved_errno;
 }
 
-void tl_heap_on_alloc(struct tl_thread *self, void *p, size_t size)
+/* The allocation crossed the thread's sampling interval (heap.h). */
+__attribute__((noinline, cold)) void tl_heap_sample(struct tl_thread *self, void *p,
+                                                      size_t size)
 {
-    uint64_t n = atomic_load_explicit(&self->heap_alloc_bytes, memory_order_relaxed);
-    atomic_store_explicit(&self->heap_alloc_bytes, n + size, memory_order_relaxed);
-    n = atomic_load_explicit(&self->heap_alloc_count, memory_order_relaxed);
-    atomic_store_explicit(&self->heap_alloc_count, n + 1, memory_order_relaxed);
-    if (self->heap_until_sample == 0)
-        self->heap_until_sample = next_interval(self); /* a new thread's first allocation */
-    self->heap_until_sample -= (int64_t)size;
-    if (__builtin_expect(self->heap_until_sample <= 0, 0))
-        sample(self, p, size);
+    if (self->heap_rng == 0) {
+        /* A new thread's first allocation: its countdown had not started. */
+        self->heap_until_sample += next_interval(self);
+        if (self->heap_until_sample > 0)
+            return;
+    }
+    sample(self, p, size);
 }
 
-void tl_heap_on_free(struct tl_thread *self, void *p, size_t size)
+__attribute__((noinline)) void tl_heap_free_sampled(struct tl_thread *self, void *p)
 {
-    uint64_t n = atomic_load_explicit(&self->heap_free_bytes, memory_order_relaxed);
-    atomic_store_explicit(&self->heap_free_bytes, n + size, memory_order_relaxed);
-    n = atomic_load_explicit(&self->heap_free_count, memory_order_relaxed);
-    atomic_store_explicit(&self->heap_free_count, n + 1, memory_order_relaxed);
-    if (atomic_load_explicit(&sampled_live, memory_order_relaxed) == 0)
-        return;
     struct tl_addrmap_slot *slot = tl_addrmap_slot(&sampled, (uintptr_t)p, 0);
     if (!slot || !atomic_load_explicit(&slot->value, memory_order_relaxed))
         return;
     struct tl_sampled *e = atomic_exchange(&slot->value, NULL);
     if (!e)
         return;
-    atomic_fetch_sub(&sampled_live, 1);
+    filter_add(p, -1);
     atomic_fetch_sub(&e->site->live_bytes, e->weight_bytes);
     atomic_fetch_sub(&e->site->live_count, e->weight_count);
     self->in_agent++;

@@ -9,8 +9,11 @@
  * stack is unwound and interned as its allocation site, and the block goes
  * into a lock-free table of sampled addresses with its weight (1/p for
  * p = 1 - exp(-size/mean)), which makes per-site live bytes and counts
- * unbiased estimates. A free looks the address up in that table only while
- * it holds any entry. sample_bytes=1 samples every allocation (exact mode).
+ * unbiased estimates. A free looks the address up in that table only when
+ * a small counting filter says a sampled block may live at that address
+ * (one load from a 64 KiB table that stays in cache, where the table itself
+ * is megabytes of random lines). sample_bytes=1 samples every allocation
+ * (exact mode).
  *
  * Sites and sampled entries live in the arena; the collector reads the
  * sites' atomic estimates and writes site_sample rows.
@@ -50,10 +53,59 @@ struct tl_sampled {
 };
 
 int tl_heap_init(double sample_bytes);
-/* After a tracked allocation of `p` (usable size `size`). Hot path. */
-void tl_heap_on_alloc(struct tl_thread *self, void *p, size_t size);
-/* Before a tracked free of `p` (usable size `size`). Hot path. */
-void tl_heap_on_free(struct tl_thread *self, void *p, size_t size);
+/* Slow paths of the two below: a sampled allocation; a free while samples are live. */
+void tl_heap_sample(struct tl_thread *self, void *p, size_t size);
+void tl_heap_free_sampled(struct tl_thread *self, void *p);
+
+/*
+ * Counting filter over sampled block addresses: the byte of an address
+ * counts the live sampled blocks that hash to it (saturating), so zero means
+ * "certainly not sampled". Hot-path frees read it.
+ */
+#define TL_HEAP_FILTER_SIZE (1u << 16)
+extern _Atomic unsigned char tl_heap_filter[TL_HEAP_FILTER_SIZE];
+
+static inline size_t tl_heap_filter_index(const void *p)
+{
+    return (size_t)(((uint64_t)(uintptr_t)p * 0x9E3779B97F4A7C15ull) >> 48);
+}
+
+/* A plain add to a counter only its owner writes: no locked instruction. */
+static inline void tl_heap_add(_Atomic uint64_t *counter, uint64_t n)
+{
+    atomic_store_explicit(counter, atomic_load_explicit(counter, memory_order_relaxed) + n,
+                          memory_order_relaxed);
+}
+
+/*
+ * After a tracked allocation of `p` (usable size `size`). Hot path: four
+ * plain stores to the thread's own record and a countdown; only the
+ * allocation that crosses the sampling interval goes out of line (a new
+ * thread's first allocation too: its countdown starts at 0).
+ */
+static inline void tl_heap_on_alloc(struct tl_thread *self, void *p, size_t size)
+{
+    tl_heap_add(&self->heap_alloc_bytes, size);
+    tl_heap_add(&self->heap_alloc_count, 1);
+    self->heap_until_sample -= (int64_t)size;
+    if (__builtin_expect(self->heap_until_sample <= 0, 0))
+        tl_heap_sample(self, p, size);
+}
+
+/*
+ * Before a tracked free of `p` (usable size `size`). Hot path: the table of
+ * sampled blocks is only probed when the filter says `p` may be in it.
+ */
+static inline void tl_heap_on_free(struct tl_thread *self, void *p, size_t size)
+{
+    tl_heap_add(&self->heap_free_bytes, size);
+    tl_heap_add(&self->heap_free_count, 1);
+    if (__builtin_expect(
+            atomic_load_explicit(&tl_heap_filter[tl_heap_filter_index(p)], memory_order_relaxed),
+            0))
+        tl_heap_free_sampled(self, p);
+}
+
 struct tl_site *tl_heap_sites(void);
 /* Calls fn for every sampled block still allocated. Collector only (exit). */
 void tl_heap_for_each_sampled(void (*fn)(const struct tl_sampled *s, void *arg), void *arg);

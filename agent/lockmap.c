@@ -1,10 +1,13 @@
 /* lockmap.c - address -> lock record (see lockmap.h). */
 #include "lockmap.h"
 
+#include <string.h>
+
 #include "addrmap.h"
 #include "arena.h"
 #include "clock.h"
 #include "log.h"
+#include "spin.h"
 
 static struct tl_addrmap map;  /* lock-free */
 static atomic_uint next_id = 1;
@@ -29,10 +32,39 @@ static void log_full_once(void)
         tl_log(TL_LOG_ERROR, "lock table full; new locks are not tracked (raise max_locks)");
 }
 
+#define RECYCLE_GRACE_NS 1000000000LL
+
+static struct tl_spin free_lock = TL_SPIN_INIT;
+static struct tl_lock *free_records; /* recycled, linked by next_all; under free_lock */
+static struct tl_lock *limbo;        /* collector only: unlinked, waiting out the grace */
+static unsigned recycle_pass;        /* collector only: passes so far */
+static unsigned drains;              /* collector only: drained passes so far */
+
+/*
+ * A recycled record, reset. `retired` stays set (as it was) until the new
+ * lock's fields are all in place: a thread whose cache still points here
+ * reads `retired` first and takes the slow path meanwhile.
+ */
+static struct tl_lock *reuse_record(void)
+{
+    tl_spin_lock(&free_lock);
+    struct tl_lock *l = free_records;
+    if (l)
+        free_records = l->next_all;
+    tl_spin_unlock(&free_lock);
+    if (l) {
+        struct tl_lock fresh = {.retired = 1};
+        memcpy(l, &fresh, sizeof *l);
+    }
+    return l;
+}
+
 static struct tl_lock *new_record(uintptr_t addr, enum tl_lock_kind kind, uint32_t thread_id,
                                   int capture_stack)
 {
-    struct tl_lock *l = tl_arena_alloc_line(sizeof *l);
+    struct tl_lock *l = reuse_record();
+    if (!l)
+        l = tl_arena_alloc_line(sizeof *l);
     if (!l)
         return NULL;
     l->pub.type = TL_PUB_LOCK;
@@ -44,6 +76,7 @@ static struct tl_lock *new_record(uintptr_t addr, enum tl_lock_kind kind, uint32
     l->id = atomic_fetch_add(&next_id, 1);
     if (capture_stack)
         l->first_stack = tl_stack_capture();
+    atomic_store_explicit(&l->retired, 0, memory_order_release);
     return l;
 }
 
@@ -72,6 +105,74 @@ struct tl_lock *tl_lockmap_get(uintptr_t addr, enum tl_lock_kind kind, uint32_t 
                                                     memory_order_release, memory_order_relaxed));
     tl_publish(&fresh->pub);
     return fresh;
+}
+
+static int recyclable(struct tl_lock *l)
+{
+    return atomic_load(&l->retired) && !atomic_load(&l->pinned) && !l->out &&
+           !atomic_load(&l->pub.queued);
+}
+
+/*
+ * Past the grace period (two passes and a second), a record can be reused:
+ * nothing on the application side still looks at it. A lock that was ever
+ * waited for may also be named by a blocked-thread or deadlock finding the
+ * collector made, which may wait in the publish backlog: such a record waits
+ * for two drained passes too (everything published before is then written).
+ */
+static int releasable(const struct tl_lock *l, int64_t now_ns)
+{
+    if (now_ns - l->limbo_ns < RECYCLE_GRACE_NS || recycle_pass - l->limbo_pass < 2)
+        return 0;
+    return !atomic_load_explicit(&l->contentions, memory_order_relaxed) ||
+           drains - l->limbo_drains >= 2;
+}
+
+/* Limbo records past the grace period go to the free list; pinned ones stay out for good. */
+static void release_limbo(int64_t now_ns)
+{
+    struct tl_lock **link = &limbo;
+    while (*link) {
+        struct tl_lock *l = *link;
+        if (!releasable(l, now_ns)) {
+            link = &l->next_all;
+            continue;
+        }
+        *link = l->next_all;
+        if (atomic_load(&l->pinned) || l->out)
+            continue; /* an edge reached it late, through a stale pointer: leave it be */
+        tl_spin_lock(&free_lock);
+        l->next_all = free_records;
+        free_records = l;
+        tl_spin_unlock(&free_lock);
+    }
+}
+
+/*
+ * The head of all_locks is never unlinked: threads push there with a CAS.
+ * Everything behind it is changed by the collector alone.
+ */
+void tl_lockmap_recycle(int64_t now_ns, int drained)
+{
+    recycle_pass++;
+    drains += drained != 0;
+    release_limbo(now_ns);
+    struct tl_lock *prev = atomic_load_explicit(&all_locks, memory_order_acquire);
+    if (!prev)
+        return;
+    for (struct tl_lock *l = prev->next_all, *next; l; l = next) {
+        next = l->next_all;
+        if (!recyclable(l)) {
+            prev = l;
+            continue;
+        }
+        prev->next_all = next;
+        l->limbo_ns = now_ns;
+        l->limbo_pass = recycle_pass;
+        l->limbo_drains = drains;
+        l->next_all = limbo;
+        limbo = l;
+    }
 }
 
 void tl_lockmap_retire(uintptr_t addr)
@@ -114,4 +215,6 @@ void tl_lockmap_after_fork_child(void)
     atomic_store(&next_id, 1);
     atomic_store(&live_records, 0);
     atomic_store(&all_locks, NULL);
+    tl_spin_reset(&free_lock);
+    free_records = limbo = NULL; /* the parent's records: left as they are */
 }

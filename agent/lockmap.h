@@ -4,7 +4,15 @@
  * init) and retired by destroy: the slot is cleared, so a new lock at the same
  * address (heap memory reused) gets a new record with a new id and none of the
  * old one's edges. Any thread looks up and creates; the collector writes rows
- * after tl_publish(). Records live in the arena and are never freed.
+ * after tl_publish(). Records live in the arena.
+ *
+ * Recycling: a retired record whose row is written goes back to a free list
+ * (tl_lockmap_recycle, collector only), after a grace period, unless it is
+ * pinned: part of a lock-order edge or of a misuse finding, whose records
+ * keep pointing at it. So a program that makes and destroys locks for ever
+ * costs the agent the locks alive at once, not every lock ever made.
+ * Per-thread caches that may still point at a recycled record check its
+ * `addr` as well as `retired` (lockops.h).
  */
 #ifndef TL_LOCKMAP_H
 #define TL_LOCKMAP_H
@@ -42,6 +50,10 @@ struct tl_lock {
     uint32_t bfs_gen[2];           /* visit marks, one per arrival mode */
     struct tl_edge *bfs_via[2];    /* edge the search arrived by */
     uint8_t bfs_via_mode[2];       /* mode of the state it came from */
+    atomic_uchar pinned;           /* referenced by an edge or a finding: never recycled */
+    unsigned limbo_pass;           /* collector only: recycling pass that unlinked it */
+    unsigned limbo_drains;         /* collector only: drained passes by then */
+    int64_t limbo_ns;              /* collector only: when */
 };
 
 int tl_lockmap_init(unsigned order);
@@ -53,10 +65,23 @@ struct tl_lock *tl_lockmap_find(uintptr_t addr);
  */
 struct tl_lock *tl_lockmap_get(uintptr_t addr, enum tl_lock_kind kind, uint32_t thread_id,
                                int capture_stack);
+/* `l` (may be NULL) is referenced for good (an edge, a finding): it is never recycled. */
+static inline void tl_lockmap_pin(struct tl_lock *l)
+{
+    if (l && !atomic_load_explicit(&l->pinned, memory_order_relaxed))
+        atomic_store(&l->pinned, 1);
+}
+/*
+ * Collector only, once per tick after its writes: retired records that are
+ * written and unpinned leave the list of all records, and go back to the
+ * free list after a grace period (lockmap.c says how long). `drained`: the
+ * tick wrote everything it had taken from the publish queue.
+ */
+void tl_lockmap_recycle(int64_t now_ns, int drained);
 /* Retires the record of `addr`, if any. */
 void tl_lockmap_retire(uintptr_t addr);
 uint32_t tl_lockmap_count(void);
-/* Every record created in this process, newest first (retired ones too). */
+/* Every record in use in this process, newest first (retired ones too, until recycled). */
 struct tl_lock *tl_lockmap_all(void);
 const char *tl_lock_kind_name(int kind);
 /* Fork child: forget every lock. */

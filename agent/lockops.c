@@ -23,18 +23,12 @@
 
 #define find_held(self, addr) tl_lockops_find_held((self), (const void *)(addr))
 
-/*
- * A per-thread direct-mapped cache in front of the shared lock map: a hit is
- * one compare and a load of the record's `retired` flag (another thread may
- * have destroyed the lock since it was cached).
- */
-struct tl_lock *tl_lockops_lock(struct tl_thread *self, const void *addr, enum tl_lock_kind kind)
+/* A miss in the thread's lock cache (lockops.h): the shared map, then the cache. */
+__attribute__((noinline, cold))
+struct tl_lock *tl_lockops_lock_slow(struct tl_thread *self, const void *addr,
+                                     enum tl_lock_kind kind, struct tl_lcache_entry *c)
 {
     uintptr_t a = (uintptr_t)addr;
-    struct tl_lcache_entry *c = &self->lcache[(a >> 4 ^ a >> 12) & (TL_LCACHE_SIZE - 1)];
-    if (__builtin_expect(c->addr == a, 1) &&
-        !atomic_load_explicit(&c->lock->retired, memory_order_relaxed))
-        return c->lock;
     struct tl_lock *l = tl_lockmap_find(a);
     if (!l) {
         int saved_errno = errno;
@@ -50,6 +44,19 @@ struct tl_lock *tl_lockops_lock(struct tl_thread *self, const void *addr, enum t
     return l;
 }
 
+/*
+ * A misuse finding points at the lock's record (the same one
+ * tl_misuse_report() picks): pin it, so it is never recycled (lockmap.h).
+ */
+static void report(struct tl_thread *self, enum tl_misuse what, uintptr_t addr, int kind,
+                   struct tl_caller caller, struct tl_held *h)
+{
+    self->in_agent++;
+    tl_lockmap_pin(h ? h->lock : tl_lockmap_get(addr, (enum tl_lock_kind)kind, self->id, 0));
+    self->in_agent--;
+    tl_misuse_report(self, what, addr, kind, caller, h);
+}
+
 static int is_recursive(const void *addr, enum tl_lock_kind kind)
 {
     if (kind != TL_LOCK_MUTEX && kind != TL_LOCK_C11)
@@ -58,21 +65,16 @@ static int is_recursive(const void *addr, enum tl_lock_kind kind)
     return (m->__data.__kind & MUTEX_KIND_MASK) == PTHREAD_MUTEX_RECURSIVE;
 }
 
-struct tl_held *tl_lockops_before_block(struct tl_thread *self, struct tl_lock *lock,
-                                        const void *addr, enum tl_lock_kind kind, int mode,
-                                        const struct tl_caller *caller)
+__attribute__((noinline, cold))
+struct tl_held *tl_lockops_relock(struct tl_thread *self, const void *addr,
+                                  enum tl_lock_kind kind, int mode,
+                                  const struct tl_caller *caller, struct tl_held *h)
 {
-    struct tl_held *h = find_held(self, addr);
-    if (__builtin_expect(!h, 1)) {
-        if (lock && self->nheld > 0)
-            tl_lock_order_on_acquire(self, lock, mode);
-        return NULL;
-    }
     if (is_recursive(addr, kind))
         return h;
     if (kind == TL_LOCK_RWLOCK && mode == TL_MODE_READ && h->mode == TL_MODE_READ)
         return h; /* recursive read locking is allowed */
-    tl_misuse_report(self, TL_MISUSE_RELOCK, (uintptr_t)addr, kind, *caller, h);
+    report(self, TL_MISUSE_RELOCK, (uintptr_t)addr, kind, *caller, h);
     return h;
 }
 
@@ -100,42 +102,6 @@ void tl_lockops_waited(struct tl_lock *lock, int64_t since)
     }
 }
 
-void tl_lockops_acquired(struct tl_thread *self, struct tl_lock *lock, const void *addr,
-                         int mode, int flags, const struct tl_caller *caller, struct tl_held *h)
-{
-    /* Only this thread writes its counter: a plain load and store, no locked instruction. */
-    uint64_t n = atomic_load_explicit(&self->acquisitions, memory_order_relaxed);
-    atomic_store_explicit(&self->acquisitions, n + 1, memory_order_relaxed);
-    if (lock) {
-        if (mode == TL_MODE_WRITE) {
-            /* Write holds are serialised by the lock itself: no locked instruction needed. */
-            uint64_t a = atomic_load_explicit(&lock->acquisitions, memory_order_relaxed);
-            atomic_store_explicit(&lock->acquisitions, a + 1, memory_order_relaxed);
-        } else {
-            atomic_fetch_add_explicit(&lock->acquisitions, 1, memory_order_relaxed);
-        }
-    }
-    if (h && h->lock == lock) {
-        h->recursion++; /* recursive mutex or recursive read: no new order */
-        return;
-    }
-    if (lock && !flags && self->nheld > 0)
-        tl_lock_order_on_acquire(self, lock, mode);
-    if (self->nheld == TL_MAX_HELD) {
-        self->untracked++;
-        return;
-    }
-    struct tl_held *e = &self->held[self->nheld++];
-    e->lock = lock;
-    e->addr = (uintptr_t)addr;
-    /* Two 8-byte copies on purpose: the caller wrote them as two stores just before. */
-    e->caller.pc = *(const volatile uintptr_t *)&caller->pc;
-    e->caller.cfa = *(const volatile uintptr_t *)&caller->cfa;
-    e->recursion = 0;
-    e->mode = (uint8_t)mode;
-    e->trylock = (uint8_t)(flags & TL_ACQ_TRYLOCK);
-}
-
 /* Whether glibc says the calling thread holds the lock (taken before we saw it). */
 static int held_per_libc(struct tl_thread *self, const void *addr, enum tl_lock_kind kind)
 {
@@ -153,8 +119,9 @@ static int held_per_libc(struct tl_thread *self, const void *addr, enum tl_lock_
     }
 }
 
-void tl_lockops_release(struct tl_thread *self, const void *addr, enum tl_lock_kind kind,
-                        const struct tl_caller *caller)
+__attribute__((noinline, cold))
+void tl_lockops_release_slow(struct tl_thread *self, const void *addr, enum tl_lock_kind kind,
+                             const struct tl_caller *caller)
 {
     struct tl_held *h = find_held(self, addr);
     if (__builtin_expect(h != NULL, 1)) {
@@ -172,7 +139,7 @@ void tl_lockops_release(struct tl_thread *self, const void *addr, enum tl_lock_k
         return;
     }
     if (!held_per_libc(self, addr, kind))
-        tl_misuse_report(self, TL_MISUSE_UNLOCK_NOT_HELD, (uintptr_t)addr, kind, *caller, NULL);
+        report(self, TL_MISUSE_UNLOCK_NOT_HELD, (uintptr_t)addr, kind, *caller, NULL);
 }
 
 static int locked_per_libc(const void *addr, enum tl_lock_kind kind)
@@ -202,8 +169,8 @@ void tl_lockops_before_destroy(struct tl_thread *self, const void *addr, enum tl
                                const struct tl_caller *caller)
 {
     if (locked_per_libc(addr, kind))
-        tl_misuse_report(self, TL_MISUSE_DESTROY_HELD, (uintptr_t)addr, kind, *caller,
-                         find_held(self, addr));
+        report(self, TL_MISUSE_DESTROY_HELD, (uintptr_t)addr, kind, *caller,
+               find_held(self, addr));
 }
 
 void tl_lockops_retire(struct tl_thread *self, const void *addr)
@@ -218,7 +185,7 @@ void tl_lockops_thread_exit(struct tl_thread *t)
     for (int i = 0; i < t->nheld; i++) {
         struct tl_held *h = &t->held[i];
         int kind = h->lock ? h->lock->kind : TL_LOCK_MUTEX;
-        tl_misuse_report(t, TL_MISUSE_EXIT_HOLDING, h->addr, kind, h->caller, h);
+        report(t, TL_MISUSE_EXIT_HOLDING, h->addr, kind, h->caller, h);
     }
 }
 

@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include "detect_lock_order.h"
+#include "lockgraph.h"
 #include "lockmap.h"
 #include "stack.h"
 #include "thread.h"
@@ -23,8 +25,85 @@ static inline struct tl_held *tl_lockops_find_held(struct tl_thread *self, const
     return NULL;
 }
 
-/* The lock's live record, created on first sight. NULL when tables are full. */
-struct tl_lock *tl_lockops_lock(struct tl_thread *self, const void *addr, enum tl_lock_kind kind);
+/*
+ * Hot-path design (lock, unlock; every lock family):
+ *
+ *  - The thread's record is one initial-exec TLS load (tl_self).
+ *  - The lock's record comes from a per-thread direct-mapped cache keyed by
+ *    address (lcache): one compare plus a load of the record's `retired`
+ *    flag. Only a miss hashes into the shared lockmap, and only a lock never
+ *    seen before creates a record (and unwinds for its first stack).
+ *  - Lock order: for each lock already held, one probe of the per-thread edge
+ *    cache (ecache) keyed by the two lock ids. An entry whose `steady` bit is
+ *    set for the mode pair is an edge this thread can learn nothing new from,
+ *    and that cannot change back (evidence only grows, see
+ *    detect_lock_order.c), so a hit costs nothing else. Anything else goes
+ *    out of line to tl_lock_order_on_acquire(), which unwinds only for a new
+ *    edge or mode pair.
+ *  - Counters are the thread's own (plain load and store, summed by the
+ *    collector); a write hold bumps the lock's counter with a plain store
+ *    too, as the lock itself serialises it. No locked instruction, no system
+ *    call on an uncontended acquisition.
+ *  - Everything above is inline in the interposer; the functions called out
+ *    of line are the slow paths (misses, misuse, new facts).
+ */
+
+/* The lock's live record, created on first sight. NULL when tables are full. Slow path. */
+struct tl_lock *tl_lockops_lock_slow(struct tl_thread *self, const void *addr,
+                                     enum tl_lock_kind kind, struct tl_lcache_entry *c);
+
+static inline struct tl_lcache_entry *tl_lockops_lcache(struct tl_thread *self, uintptr_t a)
+{
+    return &self->lcache[(a >> 4 ^ a >> 12) & (TL_LCACHE_SIZE - 1)];
+}
+
+/*
+ * The lock's live record, created on first sight. NULL when tables are full.
+ * A cache hit checks `retired`: another thread may have destroyed the lock
+ * since it was cached (and the record may serve another lock by now).
+ */
+static inline struct tl_lock *tl_lockops_lock(struct tl_thread *self, const void *addr,
+                                              enum tl_lock_kind kind)
+{
+    struct tl_lcache_entry *c = tl_lockops_lcache(self, (uintptr_t)addr);
+    if (__builtin_expect(c->addr == (uintptr_t)addr, 1) &&
+        !atomic_load_explicit(&c->lock->retired, memory_order_acquire) &&
+        c->lock->addr == (uintptr_t)addr) /* not recycled for a lock elsewhere (lockmap.h) */
+        return c->lock;
+    return tl_lockops_lock_slow(self, addr, kind, c);
+}
+
+/*
+ * Whether every edge from a held lock to `lock` (in this mode pair) is known
+ * to this thread's edge cache as steady: nothing to record.
+ */
+static inline int tl_lockops_order_known(struct tl_thread *self, const struct tl_lock *lock,
+                                         int mode)
+{
+    for (int i = 0; i < self->nheld; i++) {
+        const struct tl_held *h = &self->held[i];
+        if (!h->lock || h->lock == lock)
+            continue;
+        uint64_t key = ((uint64_t)h->lock->id << 32) | lock->id;
+        const struct tl_ecache_entry *c = tl_ecache_slot(self, key);
+        if (c->key != key || !(c->steady & TL_MODE_BIT(h->mode, mode)))
+            return 0;
+    }
+    return 1;
+}
+
+/* Records the order `held locks -> lock`: inline when every edge is known. */
+static inline void tl_lockops_order(struct tl_thread *self, struct tl_lock *lock, int mode)
+{
+    if (__builtin_expect(!tl_lockops_order_known(self, lock, mode), 0))
+        tl_lock_order_on_acquire(self, lock, mode);
+}
+
+/* Slow half of tl_lockops_before_block(): the lock is in the held stack already. */
+struct tl_held *tl_lockops_relock(struct tl_thread *self, const void *addr,
+                                  enum tl_lock_kind kind, int mode,
+                                  const struct tl_caller *caller, struct tl_held *h);
+
 /*
  * Before a blocking acquisition: reports a relock by the owner (self-deadlock)
  * and records the lock order now, before the call can block for ever (a
@@ -32,9 +111,20 @@ struct tl_lock *tl_lockops_lock(struct tl_thread *self, const void *addr, enum t
  * Returns the thread's entry for the lock (tl_lockops_find_held), to hand to
  * tl_lockops_acquired().
  */
-struct tl_held *tl_lockops_before_block(struct tl_thread *self, struct tl_lock *lock,
-                                        const void *addr, enum tl_lock_kind kind, int mode,
-                                        const struct tl_caller *caller);
+static inline struct tl_held *tl_lockops_before_block(struct tl_thread *self,
+                                                      struct tl_lock *lock, const void *addr,
+                                                      enum tl_lock_kind kind, int mode,
+                                                      const struct tl_caller *caller)
+{
+    struct tl_held *h = tl_lockops_find_held(self, addr);
+    if (__builtin_expect(!h, 1)) {
+        if (lock && self->nheld > 0)
+            tl_lockops_order(self, lock, mode);
+        return NULL;
+    }
+    return tl_lockops_relock(self, addr, kind, mode, caller, h);
+}
+
 /*
  * The acquisition is about to wait (the lock is taken). Counts it and returns
  * the wait's start (monotonic ns, never 0) for tl_lockops_waited().
@@ -47,19 +137,71 @@ enum tl_acquire_flags {
     TL_ACQ_ORDERED = 2, /* tl_lockops_before_block() recorded the order already */
 };
 
+/* Only the owner writes its counters: a plain load and store, no locked instruction. */
+static inline void tl_lockops_bump(_Atomic uint64_t *counter)
+{
+    uint64_t n = atomic_load_explicit(counter, memory_order_relaxed);
+    atomic_store_explicit(counter, n + 1, memory_order_relaxed);
+}
+
 /*
  * The real call acquired the lock. `flags` (enum tl_acquire_flags) say whether
  * lock-order edges are still to be recorded. `held` is tl_lockops_find_held()
- * from before the call. `caller` goes by pointer: with seven arguments a
- * struct would be passed on the stack and re-read as one 16-byte load, which
- * store forwarding cannot serve (it was most of this function's cost).
+ * from before the call.
  */
-void tl_lockops_acquired(struct tl_thread *self, struct tl_lock *lock, const void *addr,
-                         int mode, int flags, const struct tl_caller *caller,
-                         struct tl_held *held);
+static inline void tl_lockops_acquired(struct tl_thread *self, struct tl_lock *lock,
+                                       const void *addr, int mode, int flags,
+                                       const struct tl_caller *caller, struct tl_held *h)
+{
+    tl_lockops_bump(&self->acquisitions);
+    if (lock) {
+        if (mode == TL_MODE_WRITE) /* write holds are serialised by the lock itself */
+            tl_lockops_bump(&lock->acquisitions);
+        else
+            atomic_fetch_add_explicit(&lock->acquisitions, 1, memory_order_relaxed);
+    }
+    if (__builtin_expect(h && h->lock == lock, 0)) {
+        h->recursion++; /* recursive mutex or recursive read: no new order */
+        return;
+    }
+    if (lock && !flags && self->nheld > 0)
+        tl_lockops_order(self, lock, mode);
+    if (__builtin_expect(self->nheld == TL_MAX_HELD, 0)) {
+        self->untracked++;
+        return;
+    }
+    struct tl_held *e = &self->held[self->nheld++];
+    e->lock = lock;
+    e->addr = (uintptr_t)addr;
+    /*
+     * Two 8-byte copies on purpose: the interposer stored `caller` as two
+     * words just before, and a merged 16-byte load cannot be served by store
+     * forwarding (it stalls for longer than the rest of this function).
+     */
+    e->caller.pc = *(const volatile uintptr_t *)&caller->pc;
+    e->caller.cfa = *(const volatile uintptr_t *)&caller->cfa;
+    e->recursion = 0;
+    e->mode = (uint8_t)mode;
+    e->trylock = (uint8_t)(flags & TL_ACQ_TRYLOCK);
+}
+
+/* Slow half of tl_lockops_release(): not the innermost hold, or not held at all. */
+void tl_lockops_release_slow(struct tl_thread *self, const void *addr, enum tl_lock_kind kind,
+                             const struct tl_caller *caller);
+
 /* Before the real unlock. Reports unlock of a lock not held. */
-void tl_lockops_release(struct tl_thread *self, const void *addr, enum tl_lock_kind kind,
-                        const struct tl_caller *caller);
+static inline void tl_lockops_release(struct tl_thread *self, const void *addr,
+                                      enum tl_lock_kind kind, const struct tl_caller *caller)
+{
+    int top = self->nheld - 1;
+    if (__builtin_expect(top >= 0 && self->held[top].addr == (uintptr_t)addr &&
+                             self->held[top].recursion == 0, 1)) {
+        self->nheld = top; /* the common case: releasing the innermost lock */
+        return;
+    }
+    tl_lockops_release_slow(self, addr, kind, caller);
+}
+
 /* Before the real destroy: reports destroy of a held lock. */
 void tl_lockops_before_destroy(struct tl_thread *self, const void *addr, enum tl_lock_kind kind,
                                const struct tl_caller *caller);

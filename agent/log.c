@@ -10,19 +10,24 @@
 static enum tl_log_level log_level = TL_LOG_ERROR; /* set once at init, read by all */
 static int log_fd = STDERR_FILENO;                 /* set once at init */
 
+void tl_expand_pid(const char *path, char *out, size_t size)
+{
+    size_t n = 0;
+    for (const char *p = path; *p && n + 24 < size; p++) {
+        if (p[0] == '%' && p[1] == 'p') {
+            n += (size_t)snprintf(out + n, size - n, "%d", (int)getpid());
+            p++;
+        } else {
+            out[n++] = *p;
+        }
+    }
+    out[n] = '\0';
+}
+
 int tl_log_set_path(const char *path)
 {
     char expanded[4096];
-    size_t n = 0;
-    for (const char *p = path; *p && n + 24 < sizeof expanded; p++) {
-        if (p[0] == '%' && p[1] == 'p') {
-            n += (size_t)snprintf(expanded + n, sizeof expanded - n, "%d", (int)getpid());
-            p++;
-        } else {
-            expanded[n++] = *p;
-        }
-    }
-    expanded[n] = '\0';
+    tl_expand_pid(path, expanded, sizeof expanded);
     int fd = open(expanded, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0)
         return -1;

@@ -7,6 +7,8 @@
 #ifndef TL_LOG_H
 #define TL_LOG_H
 
+#include <stddef.h>
+
 enum tl_log_level { TL_LOG_QUIET, TL_LOG_ERROR, TL_LOG_INFO, TL_LOG_DEBUG };
 
 void tl_log_set_level(enum tl_log_level level);
@@ -15,6 +17,8 @@ void tl_log_set_level(enum tl_log_level level);
  * appending. Returns 0, or -1 when the file cannot be opened (stderr stays).
  */
 int tl_log_set_path(const char *path);
+/* Copies `path` to `out` with "%p" replaced by the pid (log_path, metrics_path). */
+void tl_expand_pid(const char *path, char *out, size_t size);
 void tl_log(enum tl_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

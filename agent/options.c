@@ -31,6 +31,9 @@ static void set_defaults(void)
     tl_options.max_heap = tl_options.max_rss = 0;
     tl_options.exitcode = -1;
     tl_options.print_summary = 1;
+    tl_options.halt_on_error = 0;
+    tl_options.on_finding[0] = '\0';
+    tl_options.metrics_path[0] = '\0';
     tl_supp_free(tl_options.suppressions);
     tl_options.suppressions = NULL;
 }
@@ -113,7 +116,11 @@ static void print_help(void)
         "max_threads=0, max_tasks=0, max_heap=0, max_rss=0  limits (0 none; k/m/g)",
         "exitcode=             exit status when error findings exist",
         "print_summary=1       the line printed at exit",
+        "halt_on_error=0       1: end the process at the first error finding "
+        "(status: exitcode, else 66)",
+        "on_finding=CMD        run /bin/sh -c CMD per new finding, its JSON on stdin",
         "suppressions=FILE     kind:pattern lines; matching findings are marked suppressed",
+        "metrics_path=FILE     OpenMetrics text rewritten every tick (%p: the pid)",
         "help=1                this list",
     };
     tl_log(TL_LOG_ERROR, "options (THREADLENS_OPTIONS, separated by ':', ',' or spaces):");
@@ -173,12 +180,25 @@ static int apply(const char *key, const char *value)
     } else if (strcmp(key, "log_path") == 0) {
         if (!*value || tl_log_set_path(value) < 0)
             goto bad;
+    } else if (strcmp(key, "halt_on_error") == 0) {
+        if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0)
+            goto bad;
+        tl_options.halt_on_error = value[0] == '1';
+    } else if (strcmp(key, "metrics_path") == 0) {
+        if (!*value || strlen(value) >= sizeof tl_options.metrics_path)
+            goto bad;
+        strcpy(tl_options.metrics_path, value);
+    } else if (strcmp(key, "on_finding") == 0) {
+        if (strlen(value) >= sizeof tl_options.on_finding)
+            goto bad;
+        strcpy(tl_options.on_finding, value);
     } else if (strcmp(key, "print_summary") == 0) {
         if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0)
             goto bad;
         tl_options.print_summary = value[0] == '1';
     } else if (strcmp(key, "stack_signal") == 0) {
-        if (parse_double(value, 0, SIGRTMAX, &d) < 0 || d != (int)d)
+        /* A real-time signal or 0: taking over SIGINT or SIGSEGV would harm the host. */
+        if (parse_double(value, 0, SIGRTMAX, &d) < 0 || d != (int)d || (d != 0 && d < SIGRTMIN))
             goto bad;
         tl_options.stack_signal = (int)d;
     } else if (strcmp(key, "trend_window") == 0) {
@@ -222,9 +242,11 @@ static int is_separator(char c)
 /*
  * Copies the next entry of `p` into `entry` (a value in "..." or '...' may
  * hold separators; the quotes are dropped). Returns the position after it,
- * and sets *too_long when it did not fit.
+ * sets *too_long when it did not fit and *unterminated when a quote was
+ * still open at the end of the string.
  */
-static const char *next_entry(const char *p, char *entry, size_t size, int *too_long)
+static const char *next_entry(const char *p, char *entry, size_t size, int *too_long,
+                              int *unterminated)
 {
     size_t n = 0;
     char quote = 0;
@@ -244,6 +266,7 @@ static const char *next_entry(const char *p, char *entry, size_t size, int *too_
             *too_long = 1;
     }
     entry[n] = '\0';
+    *unterminated = quote != 0;
     return p;
 }
 
@@ -263,12 +286,16 @@ int tl_options_parse(const char *spec)
             continue;
         }
         char entry[PATH_MAX + 64];
-        int too_long;
+        int too_long, unterminated;
         const char *start = p;
-        p = next_entry(p, entry, sizeof entry, &too_long);
+        p = next_entry(p, entry, sizeof entry, &too_long, &unterminated);
         char *eq = strchr(entry, '=');
         if (too_long) {
             tl_log(TL_LOG_ERROR, "option too long ignored: '%.40s...'", start);
+            bad++;
+        } else if (unterminated) {
+            tl_log(TL_LOG_ERROR, "option '%.*s' has an unterminated quote; ignored",
+                   eq ? (int)(eq - entry) : 64, entry);
             bad++;
         } else if (!eq || eq == entry) {
             tl_log(TL_LOG_ERROR, "option '%.64s' is not key=value; ignored", entry);

@@ -13,6 +13,8 @@
 
 struct tl_suppressions;
 
+#define TL_HALT_EXITCODE 66 /* halt_on_error's status when exitcode is not set (TSan's) */
+
 struct tl_options {
     char db[PATH_MAX];          /* database file; default threadlens-<prog>-<pid>.db */
     double interval;            /* collector tick, seconds (default 1) */
@@ -34,6 +36,9 @@ struct tl_options {
     double max_rss;             /* bytes resident */
     int exitcode;               /* replaces the exit status when error findings exist; -1 = no */
     int print_summary;          /* the one stderr line at exit (default 1) */
+    int halt_on_error;          /* end the process at the first error finding (status 66) */
+    char on_finding[1024];      /* shell command run per new finding, its JSON on stdin */
+    char metrics_path[1024];    /* OpenMetrics file rewritten every tick; "" none */
     struct tl_suppressions *suppressions; /* suppressions=FILE, NULL: none */
 };
 

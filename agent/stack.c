@@ -3,6 +3,7 @@
 
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
+#include <execinfo.h>
 #include <string.h>
 
 #include "arena.h"
@@ -22,6 +23,8 @@ void tl_stack_init(unsigned depth, uintptr_t lo, uintptr_t hi)
     max_depth = depth > TL_STACK_MAX ? TL_STACK_MAX : depth;
     agent_lo = lo;
     agent_hi = hi;
+    void *warm[1];
+    backtrace(warm, 1); /* loads libgcc's unwinder now, not inside some wrapper later */
 }
 
 static int in_agent_text(uintptr_t pc)
@@ -104,11 +107,23 @@ struct tl_stack *tl_stack_of_held(const struct tl_frame *frames, int n, struct t
     return tl_stack_intern(pcs, k);
 }
 
+/*
+ * Return addresses only, so libgcc's unwinder (glibc's backtrace()) does it:
+ * libunwind blocks and unblocks every signal around each frame it looks up
+ * (two system calls a frame), which made captures the agent's main cost on
+ * programs that make many short-lived threads and locks. libunwind stays for
+ * tl_stack_unwind(), which needs each frame's stack pointer.
+ */
 struct tl_stack *tl_stack_capture(void)
 {
-    struct tl_frame frames[TL_STACK_MAX];
-    int n = tl_stack_unwind(frames, (int)max_depth);
-    return tl_stack_from_frames(frames, n, 0);
+    void *raw[TL_STACK_MAX + 8];
+    int n = backtrace(raw, (int)(sizeof raw / sizeof raw[0]));
+    uintptr_t pcs[TL_STACK_MAX];
+    unsigned k = 0;
+    for (int i = 0; i < n && k < max_depth; i++)
+        if (!in_agent_text((uintptr_t)raw[i]))
+            pcs[k++] = (uintptr_t)raw[i];
+    return tl_stack_intern(pcs, k);
 }
 
 void tl_stack_after_fork_child(void)

@@ -112,11 +112,15 @@ static int init_schema(void)
                  TL_SCHEMA_VERSION);
         return TL_EINVAL;
     }
-    char sql[128];
+    char sql[128], period[128];
     snprintf(sql, sizeof sql, "PRAGMA user_version=%d", TL_SCHEMA_VERSION);
+    /* The heap sampling period, for profiles that scale samples (pprof's period). */
+    snprintf(period, sizeof period,
+             "INSERT OR REPLACE INTO meta(key, value) VALUES('sample_bytes', '%.0f')",
+             tl_options.sample_bytes);
     if (exec(TL_SCHEMA_SQL) < 0 ||
         exec("INSERT OR IGNORE INTO meta(key, value) VALUES('app', '" TL_SCHEMA_APP "')") < 0 ||
-        exec(sql) < 0 || exec("COMMIT") < 0) {
+        exec(period) < 0 || exec(sql) < 0 || exec("COMMIT") < 0) {
         int rc = fail("cannot create the schema");
         exec("ROLLBACK");
         return rc;

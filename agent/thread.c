@@ -100,14 +100,15 @@ void tl_thread_unexpect(void)
  * `retired`. A pointer to the record may still be in flight on some
  * application thread (a joiner between its lookup and its tl_publish), so
  * the record waits in limbo for RECYCLE_GRACE_NS and two collector passes
- * before the free list hands it to a new thread.
+ * before the free list hands it to a new thread. Findings name threads by
+ * id, never by record, so nothing written later can read a reused record.
  */
 #define RECYCLE_GRACE_NS 1000000000LL
 
 static struct tl_thread *free_records;      /* under registry_lock */
 static struct tl_thread *limbo;             /* collector only: unlinked, not reusable yet */
 static struct tl_thread_counters retired;   /* collector only: recycled records' counters */
-static unsigned recycle_pass;               /* collector only */
+static unsigned recycle_pass;               /* collector only: passes so far */
 
 /* A record from the free list, reset for a new thread; NULL when there is none. */
 static struct tl_thread *reuse_record(void)

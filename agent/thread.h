@@ -5,8 +5,10 @@
  *
  * Ownership: only the thread itself writes `held`, `nheld`, the edge cache
  * and its counters; the collector reads the rest after a tl_publish(). The
- * registry of all records is a push-only list (registry_lock guards pushes).
- * Records are never freed (a later issue recycles them).
+ * registry of all records is a list: threads push under registry_lock; only
+ * the collector unlinks, recycling the records of threads that are gone
+ * (tl_thread_recycle), so the agent's memory follows the live threads, not
+ * every thread the program ever made.
  *
  * `in_agent` is the recursion guard (lockdep_recursion): while set, every
  * interposer calls straight through to the real function. The collector
@@ -51,6 +53,11 @@ struct tl_lcache_entry {
 struct tl_ecache_entry {
     uint64_t key;              /* from id << 32 | to id */
     struct tl_edge *edge;
+    /*
+     * TL_MODE_BIT set of mode pairs in which this thread has nothing left to
+     * learn from the edge (detect_lock_order.c): a hit needs no other look.
+     */
+    uint32_t steady;
 };
 
 /* The thread's current wait (wait.h). Written by the thread, read by the collector. */
@@ -98,7 +105,16 @@ struct tl_thread {
     int64_t seen_ns;               /* collector only: first tick that saw it */
     unsigned reported_seq;         /* collector only: episode reported as blocked */
     uint64_t written_state;        /* collector only: hash of the last thread_state row */
+    int64_t limbo_ns;              /* collector only: when it was unlinked for recycling */
+    unsigned limbo_pass;           /* collector only: recycling pass that unlinked it */
 };
+
+/* The thread's edge-cache entry for the edge key (from id << 32 | to id). */
+static inline struct tl_ecache_entry *tl_ecache_slot(struct tl_thread *self, uint64_t key)
+{
+    uint64_t h = key * 0x9E3779B97F4A7C15ull;
+    return &self->ecache[(h >> 40) & (TL_ECACHE_SIZE - 1)];
+}
 
 extern __thread struct tl_thread *tl_self __attribute__((tls_model("initial-exec")));
 extern atomic_int tl_active; /* 1 once the agent is initialised and recording */
@@ -117,6 +133,21 @@ static inline struct tl_thread *tl_enter(void)
         return t->in_agent || !atomic_load_explicit(&tl_active, memory_order_relaxed) ? NULL : t;
     return tl_thread_self_slow();
 }
+
+/* Counters of a thread record, as summed by the collector. */
+struct tl_thread_counters {
+    uint64_t acquisitions, contentions;
+    uint64_t heap_alloc_bytes, heap_free_bytes, heap_alloc_count, heap_free_count;
+};
+
+/*
+ * Collector only, under collector_lock, once per tick after its writes:
+ * unlinks the records of threads that are gone and whose rows are written,
+ * and later hands them to new threads. Their counters move to
+ * tl_thread_retired_counters(), which the sums of the live records must add.
+ */
+void tl_thread_recycle(int64_t now_ns);
+const struct tl_thread_counters *tl_thread_retired_counters(void);
 
 int tl_thread_init(void);
 /*

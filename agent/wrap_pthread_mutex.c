@@ -23,7 +23,7 @@ static int acquired(int rc)
     return rc == 0 || rc == EOWNERDEAD;
 }
 
-static int after(struct tl_thread *self, struct tl_lock *l, pthread_mutex_t *m, int rc,
+static inline int after(struct tl_thread *self, struct tl_lock *l, pthread_mutex_t *m, int rc,
                  int flags, const struct tl_caller *caller, struct tl_held *held)
 {
     if (acquired(rc))
@@ -47,7 +47,9 @@ static int64_t about_to_wait(struct tl_thread *self, struct tl_lock *l, const pt
 
 enum block_how { BLOCK_PLAIN, BLOCK_TIMED, BLOCK_CLOCK };
 
-static int lock_blocking(struct tl_thread *self, pthread_mutex_t *m, enum block_how how,
+/* Inlined in each interposer: the fast path stays one function with `how` folded away. */
+static inline __attribute__((always_inline)) int
+lock_blocking(struct tl_thread *self, pthread_mutex_t *m, enum block_how how,
                          clockid_t clock, const struct timespec *abstime,
                          const struct tl_caller *caller)
 {

@@ -1,15 +1,109 @@
 #!/usr/bin/env bash
-# run.sh - build a Release tree and compare bench_lock bare vs under the agent.
-# usage: bash bench/run.sh [ITERATIONS]   (ROUNDS=N in the environment, default 5)
+# run.sh - overhead of threadlens and its peers, one table.
+#
+# Builds a Release tree, then times each benchmark bare and under each tool,
+# alternating (bare, tool, bare, tool, ...) so drift in machine load hits both
+# sides alike, and prints the medians and their ratio:
+#   tl-bench-lock, tl-bench-alloc   microbenchmarks (bench/*.c)
+#   pigz -p 2, zstd -T2, xz -T2     real threaded programs on a deterministic input
+# Tools: threadlens (`threadlens run`); ThreadSanitizer (the microbenchmarks
+# rebuilt with -fsanitize=thread); Helgrind and heaptrack where installed.
+# Helgrind is ~100x slower, so it runs the microbenchmarks with ITER/100
+# iterations against a bare run of the same size (the ratio is still
+# like for like); its rows say "iters/100". Timings only, never a pass/fail.
+#
+# usage: bash bench/run.sh      environment: ROUNDS (default 5), BUILD (default
+#        build-release), LOCK_ITERS (2000000), ALLOC_ITERS (4000000), ONLY (regex
+#        on "benchmark tool" to run a subset), SKIP_REAL=1 (microbenchmarks only)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DTL_BUILD_TESTS=OFF
-cmake --build build-release -j2
+rounds=${ROUNDS:-5}
+build=${BUILD:-build-release}
+lock_iters=${LOCK_ITERS:-2000000}
+alloc_iters=${ALLOC_ITERS:-4000000}
+only=${ONLY:-.}
 
-build-release/bin/tl-bench-compare --rounds "${ROUNDS:-5}" \
-    --threadlens build-release/bin/threadlens \
-    -- build-release/bin/tl-bench-lock "$@"
-build-release/bin/tl-bench-compare --rounds "${ROUNDS:-5}" \
-    --threadlens build-release/bin/threadlens \
-    -- build-release/bin/tl-bench-alloc
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DTL_BUILD_TESTS=OFF > /dev/null
+cmake --build "$build" -j2 > /dev/null
+bin=$build/bin
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+tsan_dir=$build/bench-tsan
+mkdir -p "$tsan_dir"
+tsan=0
+if cc -O2 -g -fsanitize=thread -pthread bench/bench_lock.c -o "$tsan_dir/tl-bench-lock" 2> /dev/null &&
+    cc -O2 -g -fsanitize=thread -pthread bench/bench_alloc.c -o "$tsan_dir/tl-bench-alloc" 2> /dev/null; then
+    tsan=1
+fi
+
+# Deterministic input for the compressors: 64 MiB of xorshift text, fairly compressible.
+input=$work/input.txt
+python3 - "$input" <<'PY'
+import sys
+x, words, out = 88172645463325252, [b"lock", b"thread", b"mutex", b"heap", b"wait", b"edge"], []
+for _ in range(64 * 1024 * 1024 // 48):
+    x ^= (x << 13) & 0xFFFFFFFFFFFFFFFF; x ^= x >> 7; x ^= (x << 17) & 0xFFFFFFFFFFFFFFFF
+    out.append(b"%s %s %08x %d\n" % (words[x % 6], words[(x >> 8) % 6], x & 0xFFFFFFFF, x % 1000))
+open(sys.argv[1], "wb").write(b"".join(out))
+PY
+
+# Milliseconds one run of "$@" takes (its output discarded); fails when it fails.
+time_ms() {
+    local t0=$EPOCHREALTIME
+    "$@" > /dev/null 2> "$work/last.err" || { echo "failed: $*: $(tail -3 "$work/last.err")" >&2; return 1; }
+    local t1=$EPOCHREALTIME
+    python3 -c "print(round(($t1 - $t0) * 1000, 1))"
+}
+
+median() { python3 -c 'import statistics,sys; print(statistics.median(float(a) for a in sys.argv[1:]))' "$@"; }
+
+printf '%-22s %-12s %6s %12s %12s %8s\n' benchmark tool rounds "bare ms" "tool ms" ratio
+
+# row NAME TOOL NOTE -- BARE... ::: TOOL...   alternates the two commands ROUNDS times.
+row() {
+    local name=$1 tool=$2 note=$3
+    shift 4
+    grep -Eq "$only" <<< "$name $tool" || return 0
+    local bare=() under=() seen=0
+    for a in "$@"; do
+        if [ "$a" = ":::" ]; then seen=1; elif [ $seen = 0 ]; then bare+=("$a"); else under+=("$a"); fi
+    done
+    local b=() t=()
+    for ((r = 0; r < rounds; r++)); do
+        b+=("$(time_ms "${bare[@]}")") || return 0
+        t+=("$(time_ms "${under[@]}")") || { printf '%-22s %-12s failed\n' "$name" "$tool"; return 0; }
+        rm -f "$work"/run.db* "$work"/heaptrack.*
+    done
+    local bm tm
+    bm=$(median "${b[@]}") tm=$(median "${t[@]}")
+    printf '%-22s %-12s %6d %12.1f %12.1f %7.2fx %s\n' "$name" "$tool" "$rounds" "$bm" "$tm" \
+        "$(python3 -c "print($tm / $bm)")" "$note"
+}
+
+tl() { "$bin/threadlens" run --db "$work/run.db" -- "$@"; }
+micro=("lock:$bin/tl-bench-lock:$lock_iters" "alloc:$bin/tl-bench-alloc:$alloc_iters")
+for m in "${micro[@]}"; do
+    IFS=: read -r name prog iters <<< "$m"
+    row "tl-bench-$name" threadlens "" -- "$prog" "$iters" ::: tl "$prog" "$iters"
+    [ $tsan = 1 ] && row "tl-bench-$name" tsan "" -- "$prog" "$iters" ::: \
+        env TSAN_OPTIONS=report_bugs=0 "$tsan_dir/tl-bench-$name" "$iters"
+    command -v valgrind > /dev/null &&
+        row "tl-bench-$name" helgrind "(iters/100)" -- "$prog" $((iters / 100)) ::: \
+            valgrind --tool=helgrind -q "$prog" $((iters / 100))
+    [ "$name" = alloc ] && command -v heaptrack > /dev/null && # a heap profiler: alloc only
+        row "tl-bench-$name" heaptrack "" -- "$prog" "$iters" ::: \
+            heaptrack -o "$work/heaptrack.out" "$prog" "$iters"
+done
+
+if [ "${SKIP_REAL:-0}" != 1 ]; then
+    command -v pigz > /dev/null &&
+        row "pigz -p 2" threadlens "" -- pigz -p 2 -c "$input" ::: tl pigz -p 2 -c "$input"
+    command -v zstd > /dev/null &&
+        row "zstd -T2 -3" threadlens "" -- zstd -T2 -3 -c "$input" ::: tl zstd -T2 -3 -c "$input"
+    command -v xz > /dev/null &&
+        row "xz -T2 -1" threadlens "" -- xz -T2 -1 -c "$input" ::: tl xz -T2 -1 -c "$input"
+fi
+echo "(ratio = tool median / bare median over alternating rounds; wall time, so a loaded"
+echo " machine shows in both columns and makes ratios noisy: compare with \`uptime\`)"

@@ -167,7 +167,8 @@ int tl_agent_db_remove_old(const char *zDb)
     for (size_t i = 0; i < sizeof(azSuffix) / sizeof(azSuffix[0]); i++) {
         char zFile[PATH_MAX + 8];
         snprintf(zFile, sizeof(zFile), "%s%s", zDb, azSuffix[i]);
-        if (unlink(zFile) != 0 && errno != ENOENT) {
+        /* A read-only filesystem says EROFS even for a file that is not there. */
+        if (unlink(zFile) != 0 && errno != ENOENT && access(zFile, F_OK) == 0) {
             fprintf(stderr, "threadlens: cannot remove old database file %s: %s\n", zFile,
                     strerror(errno));
             return TL_EXIT_USAGE;

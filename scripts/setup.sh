@@ -7,6 +7,8 @@ packages=(
     build-essential g++ cmake pkg-config
     libunwind-dev libsqlite3-dev libncurses-dev libcmocka-dev
     python3 sqlite3 tmux
+    pigz zstd xz-utils memcached libjemalloc-dev   # tests/real: real threaded programs
+    clang libclang-rt-14-dev                       # tests/fuzz: libFuzzer
 )
 
 sudo=()

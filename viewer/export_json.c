@@ -8,11 +8,14 @@
  * object is {"id", "kind", "addr", "name", "wait_ns", "wait_max_ns"}; the
  * wait keys came last so that no earlier key moved. "items"
  * are the finding_item rows in seq order; their "edge" and "stack" are
- * indexes into the finding's "edges" and "stacks", not database ids.
+ * indexes into the finding's "edges" and "stacks", not database ids. A
+ * frame is {"function", "module", "offset"}, plus "file" and "line" when the
+ * module's debug info knows them (symbolize.c).
  */
 #include "export_json.h"
 
 #include "json.h"
+#include "symbolize.h"
 
 static void key_int(struct tl_json *j, const char *key, int64_t v)
 {
@@ -46,6 +49,7 @@ static void put_process(struct tl_json *j, const struct tl_process *p)
     key_str(j, "exe", p->exe);
     key_int(j, "exit_status", p->exit_status);
     key_str(j, "end_reason", p->end_reason);
+    key_int(j, "attach_ns", p->attach_ns);
     tl_json_end_object(j);
 }
 
@@ -110,11 +114,17 @@ static void put_frames(struct tl_json *j, const struct tl_vec *frames)
     tl_json_begin_array(j, false);
     for (size_t i = 0; i < frames->len; i++) {
         const struct tl_frame *fr = tl_vec_at(frames, i);
+        const char *file;
+        unsigned line;
 
         tl_json_begin_object(j, true);
         key_str(j, "function", fr->function);
         key_str(j, "module", fr->module);
         key_hex(j, "offset", fr->offset);
+        if (tl_symbolize(fr->module, fr->offset, &file, &line) == 0) {
+            key_str(j, "file", file); /* only when known: older consumers see no change */
+            key_int(j, "line", line);
+        }
         tl_json_end_object(j);
     }
     tl_json_end_array(j);

@@ -29,7 +29,7 @@
 enum query { Q_PROCS, Q_FINDINGS, Q_ITEMS, Q_EDGE, Q_THREAD, Q_LOCK, Q_FRAMES, Q_COUNT };
 
 static const char *const query_sql[Q_COUNT] = {
-    [Q_PROCS] = "SELECT pid, ppid, exe, end_ns, exit_status, end_reason FROM process ORDER BY id",
+    [Q_PROCS] = "SELECT pid, ppid, exe, end_ns, exit_status, end_reason, start_ns, attach_ns FROM process ORDER BY id",
     [Q_FINDINGS] = "SELECT f.id, f.proc, p.pid, f.kind, f.severity, f.summary, f.t_ns,"
                    " f.resolved_ns, f.suppressed"
                    " FROM finding f LEFT JOIN process p ON p.id = f.proc"
@@ -352,6 +352,8 @@ static int load_processes(struct loader *l, struct tl_run *run)
         p->end_ns = col_int(st, 3);
         p->exit_status = col_int(st, 4);
         p->end_reason = col_str(st, 5);
+        p->start_ns = col_int(st, 6);
+        p->attach_ns = col_int(st, 7);
     }
     return rc;
 }

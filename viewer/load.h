@@ -95,6 +95,8 @@ struct tl_process {
     int64_t exit_status; /* or TL_NULL */
     char *exe;           /* may be NULL */
     char *end_reason;    /* "exit", ...; may be NULL */
+    int64_t start_ns;    /* or TL_NULL */
+    int64_t attach_ns;   /* threadlens attach began recording; TL_NULL: from the start */
 };
 
 struct tl_run {

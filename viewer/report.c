@@ -4,7 +4,10 @@
  * block per edge; thread-grouped findings (deadlock, blocked-thread,
  * thread-leak) as one block per thread with the items that follow its
  * `thread` item; others as threads, locks and stacks. Frames print as
- * "#N function module-basename+0xOFFSET".
+ * "#N function file:line (module-basename+0xOFFSET)" when the module's debug
+ * info has the line (symbolize.c), else "#N function module-basename+0xOFFSET".
+ * The closing "SUMMARY: threadlens: <kind> [file:line] in <function>" names
+ * the innermost frame of the first stack printed.
  */
 #include "report.h"
 
@@ -14,6 +17,7 @@
 #include <string.h>
 
 #include "schema.h"
+#include "symbolize.h"
 
 #define RULE "=================="
 #define TOP "    "  /* indent of frames under a finding-level heading */
@@ -80,6 +84,14 @@ static bool is(const char *s, const char *want)
     return s && strcmp(s, want) == 0;
 }
 
+/* "module-basename+0xOFFSET" */
+static void put_module(FILE *out, const struct tl_frame *fr)
+{
+    put_text(out, basename_of(fr->module), "??");
+    if (fr->offset != TL_NULL)
+        fprintf(out, "+0x%" PRIx64, (uint64_t)fr->offset);
+}
+
 /* Writes the frames of s, each line starting with indent. */
 static void put_frames(struct ctx *c, const struct tl_stack *s, const char *indent)
 {
@@ -92,13 +104,19 @@ static void put_frames(struct ctx *c, const struct tl_stack *s, const char *inde
     for (size_t i = 0; i < s->frames.len; i++) {
         const struct tl_frame *fr = tl_vec_at(&s->frames, i);
 
+        const char *file;
+        unsigned line;
+        bool known = tl_symbolize(fr->module, fr->offset, &file, &line) == 0;
+
         fprintf(c->out, "%s#%zu ", indent, i);
         put_text(c->out, fr->function, "??");
         fputc(' ', c->out);
-        put_text(c->out, basename_of(fr->module), "??");
-        if (fr->offset != TL_NULL)
-            fprintf(c->out, "+0x%" PRIx64, (uint64_t)fr->offset);
-        fputc('\n', c->out);
+        if (known) {
+            put_text(c->out, file, "");
+            fprintf(c->out, ":%u (", line);
+        }
+        put_module(c->out, fr);
+        fputs(known ? ")\n" : "\n", c->out);
     }
 }
 
@@ -482,11 +500,18 @@ static void put_resolved(FILE *out, const struct tl_finding *f)
 static void put_summary_line(const struct ctx *c)
 {
     const struct tl_frame *fr = NULL;
+    const char *file;
+    unsigned line;
 
     if (c->first && c->first->frames.len > 0)
         fr = tl_vec_at(&c->first->frames, 0);
     fputs("SUMMARY: threadlens: ", c->out);
     put_text(c->out, c->f->kind, "?");
+    if (fr && tl_symbolize(fr->module, fr->offset, &file, &line) == 0) {
+        fputc(' ', c->out);
+        put_text(c->out, file, "");
+        fprintf(c->out, ":%u", line);
+    }
     if (fr && fr->function) {
         fputs(" in ", c->out);
         put_text(c->out, fr->function, "");
@@ -547,6 +572,11 @@ static void put_process(FILE *out, const struct tl_process *p)
         put_text(out, p->end_reason, "");
         fputc(')', out);
     }
+    if (p->attach_ns != TL_NULL && p->start_ns != TL_NULL && p->attach_ns >= p->start_ns)
+        fprintf(out, "; recorded since attach, %.1f s after it started",
+                (double)(p->attach_ns - p->start_ns) / 1e9);
+    else if (p->attach_ns != TL_NULL)
+        fputs("; recorded since attach", out);
     fputc('\n', out);
 }
 

@@ -307,9 +307,13 @@ inversion() {
     [ "$RC" = 0 ] || [ "$RC" = 1 ] || fail "threadlens-top --json failed ($RC): $ERR"
     python3 -c '
 import json, sys
-kinds = [f["kind"] for f in json.load(open(sys.argv[1]))["findings"]]
-sys.exit(0 if "lock-order-inversion" in kinds else "no lock-order-inversion among %s" % kinds)
-' "$WORK/cmd.out" || fail "the inversion was not found"
+report = json.load(open(sys.argv[1]))
+kinds = [f["kind"] for f in report["findings"]]
+if kinds != ["lock-order-inversion"]:
+    sys.exit("expected exactly one lock-order-inversion, found %s" % kinds)
+if any(p["attach_ns"] is None for p in report["processes"]):
+    sys.exit("the process row does not say it was recorded since an attach")
+' "$WORK/cmd.out" || fail "the inversion was not found as expected"
 }
 
 case_inversion() {

@@ -195,6 +195,84 @@ static void test_lockmap_get_with_stack_records_first_stack(void **state)
     assert_null(plain->first_stack);
 }
 
+/* Runs recycling passes a second apart, enough for limbo to let go (lockmap.c). */
+static void recycle_passes(int n)
+{
+    static int64_t now = 1000000000000LL;
+    for (int i = 0; i < n; i++) {
+        now += 2000000000LL;
+        tl_lockmap_recycle(now, 1);
+    }
+}
+
+static int in_all_list(const struct tl_lock *l)
+{
+    for (struct tl_lock *x = tl_lockmap_all(); x; x = x->next_all)
+        if (x == l)
+            return 1;
+    return 0;
+}
+
+/* Whether one of the next 64 new records reuses `l`; if so, *out is it. */
+static int reused_soon(struct tl_lock *l, uintptr_t *addr_out)
+{
+    for (int i = 0; i < 64; i++) {
+        uintptr_t a = lock_addr();
+        if (tl_lockmap_get(a, TL_LOCK_MUTEX, 7, 0) == l) {
+            *addr_out = a;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void test_lockmap_recycles_destroyed_record(void **state)
+{
+    (void)state;
+    uintptr_t a = lock_addr();
+    struct tl_lock *old = tl_lockmap_get(a, TL_LOCK_RWLOCK, 3, 0);
+    assert_non_null(old);
+    atomic_store(&old->acquisitions, 5);
+    uint32_t old_id = old->id;
+    assert_non_null(tl_lockmap_get(lock_addr(), TL_LOCK_MUTEX, 3, 0)); /* the list's head */
+    tl_lockmap_retire(a);
+    recycle_passes(1);
+    assert_true(in_all_list(old)); /* its retirement is not written yet */
+    drain_publish_queue();
+    recycle_passes(1);
+    assert_false(in_all_list(old)); /* written: unlinked, in limbo */
+    recycle_passes(3);
+    uintptr_t b = 0;
+    assert_true(reused_soon(old, &b));
+    assert_int_equal(old->addr, b);
+    assert_true(old->id > old_id);
+    assert_int_equal(old->kind, TL_LOCK_MUTEX);
+    assert_int_equal(old->first_thread, 7);
+    assert_int_equal(atomic_load(&old->retired), 0);
+    assert_int_equal(atomic_load(&old->acquisitions), 0);
+    assert_int_equal(atomic_load(&old->destroyed_ns), 0);
+    assert_ptr_equal(tl_lockmap_find(b), old);
+    assert_null(tl_lockmap_find(a));
+    drain_publish_queue();
+}
+
+static void test_lockmap_pinned_record_never_recycled(void **state)
+{
+    (void)state;
+    uintptr_t a = lock_addr();
+    struct tl_lock *l = tl_lockmap_get(a, TL_LOCK_MUTEX, 3, 0);
+    assert_non_null(tl_lockmap_get(lock_addr(), TL_LOCK_MUTEX, 3, 0));
+    tl_lockmap_pin(l);
+    tl_lockmap_retire(a);
+    drain_publish_queue();
+    recycle_passes(4);
+    assert_true(in_all_list(l));
+    uintptr_t b = 0;
+    assert_false(reused_soon(l, &b));
+    assert_int_equal(l->addr, a);
+    drain_publish_queue();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -206,6 +284,8 @@ int main(void)
         cmocka_unit_test(test_lockmap_count_counts_records),
         cmocka_unit_test(test_lockmap_new_and_retired_records_published),
         cmocka_unit_test(test_lockmap_get_with_stack_records_first_stack),
+        cmocka_unit_test(test_lockmap_recycles_destroyed_record),
+        cmocka_unit_test(test_lockmap_pinned_record_never_recycled),
     };
     return cmocka_run_group_tests(tests, setup_group, NULL);
 }

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <math.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -242,9 +243,38 @@ static void test_options_db_path_limit(void **state)
     free(spec);
 }
 
+static void test_options_unterminated_quote_rejected(void **state)
+{
+    (void)state;
+    /* The open quote swallows the rest: one bad entry, nothing half-applied. */
+    assert_int_equal(tl_options_parse("interval=\"0.5"), 1);
+    assert_true(tl_options.interval == 1.0);
+    assert_int_equal(tl_options_parse("stacks=8:db='/tmp/x.db:interval=2"), 1);
+    assert_int_equal(tl_options.stacks, 8);
+    assert_string_equal(tl_options.db, "");
+    assert_true(tl_options.interval == 1.0);
+}
+
+static void test_options_stack_signal_real_time_only(void **state)
+{
+    (void)state;
+    /* SIGINT or SIGSEGV would take a signal the program relies on. */
+    assert_int_equal(tl_options_parse("stack_signal=2"), 1);
+    assert_int_equal(tl_options.stack_signal, SIGRTMAX - 4);
+    assert_int_equal(tl_options_parse("stack_signal=11"), 1);
+    assert_int_equal(tl_options_parse("stack_signal=0"), 0);
+    assert_int_equal(tl_options.stack_signal, 0);
+    char spec[32];
+    snprintf(spec, sizeof spec, "stack_signal=%d", SIGRTMIN + 1);
+    assert_int_equal(tl_options_parse(spec), 0);
+    assert_int_equal(tl_options.stack_signal, SIGRTMIN + 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_options_unterminated_quote_rejected),
+        cmocka_unit_test(test_options_stack_signal_real_time_only),
         cmocka_unit_test(test_options_defaults),
         cmocka_unit_test(test_options_all_keys_parsed),
         cmocka_unit_test(test_options_parse_starts_from_defaults),
