@@ -113,6 +113,12 @@ void tl_blocked_tick(const struct tl_waitgraph *g, int64_t now_ns, int64_t thres
     free(chosen);
 }
 
+static int is_lock_wait(int kind)
+{
+    return kind == TL_WAIT_MUTEX || kind == TL_WAIT_RWLOCK_READ || kind == TL_WAIT_RWLOCK_WRITE ||
+           kind == TL_WAIT_SPIN || kind == TL_WAIT_C11_MUTEX;
+}
+
 void tl_blocked_at_exit(const struct tl_waitgraph *g, const struct tl_thread *exiting,
                         int64_t now_ns)
 {
@@ -125,6 +131,13 @@ void tl_blocked_at_exit(const struct tl_waitgraph *g, const struct tl_thread *ex
         if (t == exiting || t->reported_seq == g->nodes[i].wait.seq || tl_deadlock_involves(t))
             continue;
         if (t->seen_seq != g->nodes[i].wait.seq) {
+            /*
+             * A lock wait no tick has seen yet is a handover caught by exit()
+             * (the lock is passed around, its owner runs): not a blocked
+             * thread. A new condvar or join wait at exit still says something.
+             */
+            if (is_lock_wait(g->nodes[i].wait.kind) && !g->nodes[i].nout)
+                continue;
             t->seen_seq = g->nodes[i].wait.seq;
             t->seen_ns = now_ns;
         }
