@@ -4,12 +4,13 @@
 # (tl-prog-churn_locks_threads, in waves of 100 threads). The program prints its peak
 # resident memory (VmHWM); the agent's share is the difference with a bare run.
 # Without recycling of thread and lock records the agent kept every record ever made:
-# 577 MB over the bare run (measured); the bound below is well under that and far over
-# what recycling leaves (about 300 MB, most of it records waiting for the collector to
-# write their rows). Also checks the run has no finding and exits 0.
+# 577 MB over the bare run (measured); the bound below is under that and over what
+# recycling leaves (382-420 MB in four runs on 2026-11-23: a 180 MB agent arena and two
+# resident glibc malloc arenas; not yet understood, see issue 8). Also checks the run
+# has no finding and exits 0.
 set -uo pipefail
 threadlens=$1 top=$2 churn=$3
-limit_kb=$((450 * 1024))
+limit_kb=$((520 * 1024))
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
