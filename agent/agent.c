@@ -2,7 +2,6 @@
 #include "agent.h"
 
 #include <dlfcn.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <link.h>
 #include <pthread.h>
@@ -26,6 +25,7 @@
 #include "lockops.h"
 #include "log.h"
 #include "options.h"
+#include "procstat.h"
 #include "publish.h"
 #include "real.h"
 #include "stack.h"
@@ -67,15 +67,10 @@ static int find_text_segment(struct dl_phdr_info *info, size_t size, void *data)
     return 0;
 }
 
+/* A /proc file as one line of text. */
 static void read_file(const char *path, char *buf, size_t size)
 {
-    buf[0] = '\0';
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    ssize_t n = read(fd, buf, size - 1);
-    close(fd);
-    buf[n > 0 ? n : 0] = '\0';
+    ssize_t n = tl_procfs_read(path, buf, size);
     for (ssize_t i = 0; i < n - 1; i++)
         if (buf[i] == '\0')
             buf[i] = ' '; /* cmdline: NUL-separated arguments */
@@ -162,15 +157,6 @@ static int64_t process_start_ns(void)
            (int64_t)(ticks * (1000000000ULL / (unsigned long long)(hz > 0 ? hz : 100)));
 }
 
-static void name_main_thread(void)
-{
-    struct tl_thread *main_thread = tl_thread_register(0, NULL, 0);
-    if (main_thread) {
-        char comm[16];
-        read_file("/proc/self/comm", comm, sizeof comm);
-        tl_thread_set_name(main_thread, comm);
-    }
-}
 
 int tl_agent_start(int64_t attach_ns)
 {
@@ -200,7 +186,9 @@ int tl_agent_start(int64_t attach_ns)
     /* After an attach the threads that existed before are unknown: never "all exited". */
     if (!attach_ns) {
         tl_thread_set_all_exited_hook(tl_collector_all_threads_exited);
-        name_main_thread();
+        struct tl_thread *main_thread = tl_thread_register(0, NULL, 0);
+        if (main_thread)
+            tl_thread_name_from_kernel(main_thread);
     }
     tl_growth_set_namer(tl_store_stack_function);
     pthread_atfork(fork_prepare, fork_parent, fork_child);

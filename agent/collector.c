@@ -174,6 +174,14 @@ static void take_sample(int64_t now)
     tl_limits_tick(&s);
 }
 
+/* After the one line saying why: the agent steps aside, the program runs on. */
+static void stop_writing(void)
+{
+    atomic_store(&tl_active, 0);
+    stopping = 1;
+    tl_store_close();
+}
+
 /* The database file was deleted or replaced: what SQLite writes now nobody will read. */
 static int database_gone(void)
 {
@@ -182,9 +190,7 @@ static int database_gone(void)
         return 0;
     tl_log(TL_LOG_ERROR, "stopped recording: database %s was %s during the run", db_file,
            damage);
-    atomic_store(&tl_active, 0);
-    stopping = 1;
-    tl_store_close();
+    stop_writing();
     return 1;
 }
 
@@ -192,9 +198,7 @@ static void stop_recording(void)
 {
     tl_log(TL_LOG_ERROR, "stopped recording: database %s failed (%s)", db_file,
            tl_store_error());
-    atomic_store(&tl_active, 0);
-    stopping = 1;
-    tl_store_close();
+    stop_writing();
 }
 
 /* Wait-for graph detectors: their findings join this tick's queue. */

@@ -170,14 +170,6 @@ static int store_slot(void **slot, void *value, int relro)
     return 0;
 }
 
-static int already_patched(void **slot)
-{
-    for (int i = 0; i < npatches; i++)
-        if (patches[i].slot == slot)
-            return 1;
-    return 0;
-}
-
 static void patch_one(const struct imports *im, const ElfW(Rela) *r)
 {
     unsigned long type = ELF64_R_TYPE(r->r_info);
@@ -189,7 +181,13 @@ static void patch_one(const struct imports *im, const ElfW(Rela) *r)
     if (!hook || wants_old_condvar(im, name, index))
         return;
     void **slot = (void **)(im->base + r->r_offset);
-    if (*slot == hook || already_patched(slot) || npatches >= MAX_PATCHES)
+    /*
+     * A slot patched before and since rebound (lazy binding raced us) is
+     * patched again as a new record: restore walks newest first and puts
+     * back only slots still holding our hook, so the slot gets the value
+     * it held before its last patch.
+     */
+    if (*slot == hook || npatches >= MAX_PATCHES)
         return;
     uintptr_t at = (uintptr_t)slot;
     int relro = at >= im->relro_lo && at < im->relro_hi;

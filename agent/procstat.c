@@ -8,8 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
-static ssize_t read_file(const char *path, char *buf, size_t size)
+ssize_t tl_procfs_read(const char *path, char *buf, size_t size)
 {
+    buf[0] = '\0';
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
@@ -44,10 +45,10 @@ void tl_procstat_read(struct tl_procstat *out)
     char buf[4096];
     *out = (struct tl_procstat){-1, -1, -1, -1, -1};
     long size_pages, rss_pages;
-    if (read_file("/proc/self/statm", buf, sizeof buf) > 0 &&
+    if (tl_procfs_read("/proc/self/statm", buf, sizeof buf) > 0 &&
         sscanf(buf, "%ld %ld", &size_pages, &rss_pages) == 2)
         out->rss_bytes = (int64_t)rss_pages * sysconf(_SC_PAGESIZE);
-    if (read_file("/proc/self/status", buf, sizeof buf) > 0) {
+    if (tl_procfs_read("/proc/self/status", buf, sizeof buf) > 0) {
         out->threads = status_field(buf, "\nThreads:");
         out->ctx_voluntary = status_field(buf, "\nvoluntary_ctxt_switches:");
         out->ctx_involuntary = status_field(buf, "\nnonvoluntary_ctxt_switches:");

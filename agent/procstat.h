@@ -7,6 +7,7 @@
 #define TL_PROCSTAT_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 struct tl_procstat {
     int64_t rss_bytes;
@@ -17,5 +18,10 @@ struct tl_procstat {
 };
 
 void tl_procstat_read(struct tl_procstat *out);
+/*
+ * Reads a /proc file (one read(2): enough for these small files) into buf,
+ * NUL-terminated ("" on failure). Returns the bytes read, or -1. Any thread.
+ */
+ssize_t tl_procfs_read(const char *path, char *buf, size_t size);
 
 #endif

@@ -1,7 +1,6 @@
 /* thread.c - per-thread records and the registry (see thread.h). */
 #include "thread.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <errno.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include "clock.h"
 #include "errors.h"
 #include "lockops.h"
+#include "procstat.h"
 #include "log.h"
 #include "spin.h"
 
@@ -249,31 +249,24 @@ struct tl_thread *tl_thread_register(uint32_t creator, struct tl_stack *create_s
     return t;
 }
 
-/* A thread the agent has not seen yet: not created through our pthread_create. */
-/* A thread met late (e.g. one that existed before an attach) is named as the kernel knows it. */
-static void name_from_comm(struct tl_thread *t)
+void tl_thread_name_from_kernel(struct tl_thread *t)
 {
     char path[64], name[17];
     snprintf(path, sizeof path, "/proc/self/task/%d/comm", (int)t->tid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (tl_procfs_read(path, name, sizeof name) <= 0)
         return;
-    ssize_t n = read(fd, name, sizeof name - 1);
-    close(fd);
-    if (n <= 0)
-        return;
-    name[n] = '\0';
     name[strcspn(name, "\n")] = '\0';
     tl_thread_set_name(t, name);
 }
 
+/* A thread not created through our pthread_create (or running before an attach). */
 struct tl_thread *tl_thread_self_slow(void)
 {
     if (!atomic_load_explicit(&tl_active, memory_order_acquire))
         return NULL;
     struct tl_thread *t = tl_thread_register(0, NULL, 0);
     if (t)
-        name_from_comm(t);
+        tl_thread_name_from_kernel(t);
     return t;
 }
 

@@ -170,6 +170,8 @@ void tl_thread_note_detached(pthread_t handle, uint32_t by);
 /* The record of the thread with this pthread_t, or NULL. */
 struct tl_thread *tl_thread_by_handle(pthread_t handle);
 void tl_thread_set_name(struct tl_thread *t, const char *name);
+/* Names `t` as the kernel does (/proc/self/task/TID/comm). Slow path: a file read. */
+void tl_thread_name_from_kernel(struct tl_thread *t);
 void tl_thread_copy_name(struct tl_thread *t, char out[16]);
 struct tl_thread *tl_thread_first(void);
 uint32_t tl_thread_live_count(void);
