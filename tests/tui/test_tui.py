@@ -88,11 +88,13 @@ class Pane:
         self.tmux("send-keys", "-t", "main", "-l", text)
         time.sleep(0.3)
 
-    def screen(self, escapes=False, history=False):
+    def screen(self, escapes=False, history=False, joined=False):
         """The visible screen; with history, every line since the start (tmux
-        may move the first lines into history when it sizes the new window)."""
+        may move the first lines into history when it sizes the new window);
+        joined: a line the pane wrapped comes back whole (a long path)."""
         args = ["capture-pane", "-p", "-t", "main"] + (["-e"] if escapes else [])
         args += ["-S", "-"] if history else []
+        args += ["-J"] if joined else []
         return self.tmux(*args)
 
     def status(self):
@@ -463,7 +465,7 @@ def case_errors():
         p = Pane(f"sh -c {shq(shq(ARGS.top) + ' ' + shq(path) + '; echo after-exit=$?')}")
         try:
             p.wait_exit()
-            s = p.screen(history=True)
+            s = p.screen(history=True, joined=True)
             lines = [l for l in s.splitlines() if l.strip() and not l.startswith("Pane is dead")]
             expect(len(lines) == 2 and lines[0].startswith("threadlens-top: ") and want in lines[0],
                    f"one error line with {want!r}:\n{s}")
