@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -13,6 +15,7 @@
 
 #include "errors.h"
 #include "lockmap.h"
+#include "procstat.h"
 
 #define ANSWER_WAIT_NS (200 * 1000000LL) /* how long the collector waits for handlers */
 
@@ -161,9 +164,35 @@ static int answered(struct tl_thread *t, unsigned seq)
     return atomic_load_explicit(&t->wait.stack_seq, memory_order_acquire) == seq;
 }
 
+/* The signal-set field `key` ("\nSigBlk:") of a /proc status text: a hex mask. */
+static uint64_t signal_set(const char *text, const char *key)
+{
+    const char *p = strstr(text, key);
+    return p ? strtoull(p + strlen(key), NULL, 16) : 0;
+}
+
+/*
+ * Whether thread `tid` could run the handler now: it does not block the
+ * signal (xz, for one, blocks every signal in its workers) and has no
+ * request of ours pending already. Asking one that cannot answer would only
+ * make the collector wait ANSWER_WAIT_NS for nothing.
+ */
+static int can_answer(pid_t tid)
+{
+    char path[64], text[2048];
+    snprintf(path, sizeof path, "/proc/self/task/%d/status", (int)tid);
+    if (tl_procfs_read(path, text, sizeof text) <= 0)
+        return 1; /* no /proc: ask anyway, the wait stays bounded */
+    uint64_t bit = 1ull << (stack_signal - 1);
+    return !(signal_set(text, "\nSigBlk:") & bit) && !(signal_set(text, "\nSigPnd:") & bit);
+}
+
 void tl_wait_request_stacks(struct tl_thread **threads, const unsigned *seqs, int n)
 {
     if (!handler_installed())
+        return;
+    unsigned char *sent = calloc((size_t)(n ? n : 1), 1); /* collector: the real malloc */
+    if (!sent)
         return;
     pid_t pid = getpid();
     int asked = 0;
@@ -172,21 +201,24 @@ void tl_wait_request_stacks(struct tl_thread **threads, const unsigned *seqs, in
         /* sem_wait returns EINTR on any handled signal: never interrupt it. */
         if (wait_kind(t) == TL_WAIT_SEM && (seqs[i] & 1))
             continue;
+        if (answered(t, seqs[i]) || !can_answer(t->tid))
+            continue; /* this wait's stack is in already, or cannot come */
         /* No answer yet: an episode's seq may equal the last answer's (0 before any wait). */
         atomic_store_explicit(&t->wait.stack_seq, ~0u, memory_order_relaxed);
         atomic_store_explicit(&t->wait.stack_req, seqs[i], memory_order_release);
-        if (tl_wait_same(t, seqs[i]) && syscall(SYS_tgkill, pid, t->tid, stack_signal) == 0)
-            asked++;
+        sent[i] = tl_wait_same(t, seqs[i]) && syscall(SYS_tgkill, pid, t->tid, stack_signal) == 0;
+        asked += sent[i];
     }
     for (int64_t waited = 0; asked && waited < ANSWER_WAIT_NS; waited += 1000000) {
         int missing = 0;
         for (int i = 0; i < n; i++)
-            missing += tl_wait_same(threads[i], seqs[i]) && !answered(threads[i], seqs[i]) &&
-                       wait_kind(threads[i]) != TL_WAIT_SEM;
+            missing += sent[i] && tl_wait_same(threads[i], seqs[i]) &&
+                       !answered(threads[i], seqs[i]);
         if (!missing)
             break;
         nanosleep(&(struct timespec){0, 1000000}, NULL);
     }
+    free(sent);
 }
 
 int tl_wait_stack(struct tl_thread *t, unsigned seq, struct tl_frame *out, int max)
