@@ -73,6 +73,17 @@ static inline struct tl_lock *tl_lockops_lock(struct tl_thread *self, const void
     return tl_lockops_lock_slow(self, addr, kind, c);
 }
 
+/* The lock's record when the thread's cache has it (tl_lockops_lock's hit), else NULL. */
+static inline struct tl_lock *tl_lockops_cached(struct tl_thread *self, const void *addr)
+{
+    struct tl_lcache_entry *c = tl_lockops_lcache(self, (uintptr_t)addr);
+    if (__builtin_expect(c->addr == (uintptr_t)addr, 1) &&
+        !atomic_load_explicit(&c->lock->retired, memory_order_acquire) &&
+        c->lock->addr == (uintptr_t)addr)
+        return c->lock;
+    return NULL;
+}
+
 /*
  * Whether every edge from a held lock to `lock` (in this mode pair) is known
  * to this thread's edge cache as steady: nothing to record.

@@ -47,6 +47,20 @@ static int64_t about_to_wait(struct tl_thread *self, struct tl_lock *l, const pt
 
 enum block_how { BLOCK_PLAIN, BLOCK_TIMED, BLOCK_CLOCK };
 
+/*
+ * glibc's mutex kinds whose lock cannot fail when the caller does not hold
+ * it already: normal, recursive, errorcheck and adaptive, with or without
+ * the elision flags. Robust, priority-inheritance and priority-protect
+ * mutexes (and garbage) can, so they take the path that looks at the result.
+ */
+#define KIND_TYPE_MASK 3
+#define KIND_ELISION_FLAGS (256 | 512)
+
+static inline int cannot_fail(const pthread_mutex_t *m)
+{
+    return (m->__data.__kind & ~(KIND_TYPE_MASK | KIND_ELISION_FLAGS)) == 0;
+}
+
 /* Inlined in each interposer: the fast path stays one function with `how` folded away. */
 static inline __attribute__((always_inline)) int
 lock_blocking(struct tl_thread *self, pthread_mutex_t *m, enum block_how how,
@@ -89,12 +103,39 @@ TL_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
     return rc;
 }
 
+/* Everything pthread_mutex_lock() does not do on its fast path. */
+static __attribute__((noinline)) int lock_slow(struct tl_thread *self, pthread_mutex_t *m,
+                                               uintptr_t pc, uintptr_t cfa)
+{
+    return lock_blocking(self, m, BLOCK_PLAIN, 0, NULL, &(struct tl_caller){pc, cfa});
+}
+
+/*
+ * The hottest call of all. When the lock's record is cached, the mutex is
+ * free, not ours already, of a kind that cannot fail and every lock-order
+ * edge is known, the hold is recorded first and the real lock is a tail
+ * call: no frame of ours stays on the stack, nothing runs after it, and the
+ * function needs no callee-saved registers. The cost of recording first:
+ * in the instant between the look at the word and the real call, another
+ * thread may take the mutex; this thread then blocks listed as holding it,
+ * without a wait record (the wait-for graph takes owners from the mutex word,
+ * so it still sees the real owner), and two threads racing for a free mutex
+ * may lose one count of its acquisitions.
+ */
 TL_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
     struct tl_thread *self = tl_enter();
     if (!self)
         return TL_REAL(mutex_lock)(m);
-    return lock_blocking(self, m, BLOCK_PLAIN, 0, NULL, &TL_CALLER());
+    struct tl_caller caller = TL_CALLER();
+    struct tl_lock *l = tl_lockops_cached(self, m);
+    if (__builtin_expect(l && *(const volatile int *)&m->__data.__lock == 0 && cannot_fail(m) &&
+                             !tl_lockops_find_held(self, m) &&
+                             tl_lockops_order_known(self, l, TL_MODE_WRITE), 1)) {
+        tl_lockops_acquired(self, l, m, TL_MODE_WRITE, TL_ACQ_ORDERED, &caller, NULL);
+        return TL_REAL(mutex_lock)(m);
+    }
+    return lock_slow(self, m, caller.pc, caller.cfa);
 }
 
 TL_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
