@@ -6,6 +6,7 @@
 # sides alike, and prints the medians and their ratio:
 #   tl-bench-lock, tl-bench-alloc   microbenchmarks (bench/*.c)
 #   pigz -p 2, zstd -T2, xz -T2     real threaded programs on a deterministic input
+#   true                   the fixed cost of a run (launch, database, exit report)
 # Tools: threadlens (`threadlens run`); ThreadSanitizer (the microbenchmarks
 # rebuilt with -fsanitize=thread); Helgrind and heaptrack where installed.
 # Helgrind is ~100x slower, so it runs the microbenchmarks with ITER/100
@@ -13,15 +14,16 @@
 # like for like); its rows say "iters/100". Timings only, never a pass/fail.
 #
 # usage: bash bench/run.sh      environment: ROUNDS (default 5), BUILD (default
-#        build-release), LOCK_ITERS (2000000), ALLOC_ITERS (4000000), ONLY (regex
+#        build-release), LOCK_ITERS (20000000), ALLOC_ITERS (10000000), ONLY (regex
 #        on "benchmark tool" to run a subset), SKIP_REAL=1 (microbenchmarks only)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 rounds=${ROUNDS:-5}
 build=${BUILD:-build-release}
-lock_iters=${LOCK_ITERS:-2000000}
-alloc_iters=${ALLOC_ITERS:-4000000}
+# Long enough (about 0.5 s bare) that the fixed cost of a run, its own row, does not hide the per-call cost.
+lock_iters=${LOCK_ITERS:-20000000}
+alloc_iters=${ALLOC_ITERS:-10000000}
 only=${ONLY:-.}
 
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DTL_BUILD_TESTS=OFF > /dev/null
@@ -83,6 +85,7 @@ row() {
 }
 
 tl() { "$bin/threadlens" run --db "$work/run.db" -- "$@"; }
+row "true (fixed cost)" threadlens "" -- true ::: tl true
 micro=("lock:$bin/tl-bench-lock:$lock_iters" "alloc:$bin/tl-bench-alloc:$alloc_iters")
 for m in "${micro[@]}"; do
     IFS=: read -r name prog iters <<< "$m"
