@@ -5,18 +5,27 @@
 #include <limits.h>
 #include <math.h>
 
-#include "addrmap.h"
 #include "arena.h"
 #include "clock.h"
 #include "log.h"
 #include "spin.h"
 
-#define SAMPLED_ORDER 20 /* sampled blocks alive at once, at most about half of this */
-#define SITES_ORDER 16
+#define FIRST_BUCKETS 1024 /* doubles whenever the live sampled blocks outnumber it twice */
 
 static double mean_bytes = 512 * 1024;      /* set at init */
-static struct tl_addrmap sampled;           /* block address -> struct tl_sampled */
-static struct tl_addrmap sites;             /* interned stack -> struct tl_site */
+
+/*
+ * Live sampled blocks by address: chained buckets under table_lock. Only
+ * the slow paths (a sampled allocation, the free of a block the filter
+ * names) come here, about twice per mean_bytes allocated, so a spin costs
+ * nothing measurable; what matters is that the table stays as small as the
+ * live samples (a few cache lines, not megabytes of TLB misses) and that a
+ * freed block's address leaves it (no tombstones piling up over a long run).
+ */
+static struct tl_spin table_lock = TL_SPIN_INIT;
+static struct tl_sampled **buckets;         /* under table_lock */
+static size_t bucket_mask;                  /* under table_lock */
+static size_t table_live;                   /* under table_lock */
 _Atomic unsigned char tl_heap_filter[TL_HEAP_FILTER_SIZE]; /* see heap.h */
 static struct tl_site *_Atomic all_sites;
 static atomic_uint next_site_id = 1;
@@ -27,9 +36,68 @@ static atomic_int full_logged;
 int tl_heap_init(double sample_bytes)
 {
     mean_bytes = sample_bytes < 1 ? 1 : sample_bytes;
-    if (tl_addrmap_init(&sampled, SAMPLED_ORDER) < 0 || tl_addrmap_init(&sites, SITES_ORDER) < 0)
+    buckets = tl_arena_alloc(FIRST_BUCKETS * sizeof *buckets);
+    bucket_mask = FIRST_BUCKETS - 1;
+    if (!buckets)
         return -1;
     return 0;
+}
+
+static size_t bucket_of(uintptr_t addr, size_t mask)
+{
+    return (size_t)(((uint64_t)addr * 0x9E3779B97F4A7C15ull) >> 32) & mask;
+}
+
+/* Unlinks and returns the entry for `addr`, or NULL. table_lock held. */
+static struct tl_sampled *table_remove(uintptr_t addr)
+{
+    for (struct tl_sampled **pp = &buckets[bucket_of(addr, bucket_mask)]; *pp;
+         pp = &(*pp)->next_bucket) {
+        struct tl_sampled *e = *pp;
+        if (e->addr == addr) {
+            *pp = e->next_bucket;
+            e->live = 0;
+            table_live--;
+            return e;
+        }
+    }
+    return NULL;
+}
+
+/* Twice the buckets, when the arena has room (else the chains grow longer). table_lock held. */
+static void table_grow(void)
+{
+    size_t n = (bucket_mask + 1) * 2;
+    struct tl_sampled **fresh = tl_arena_alloc(n * sizeof *fresh);
+    if (!fresh)
+        return;
+    for (size_t i = 0; i <= bucket_mask; i++) {
+        while (buckets[i]) {
+            struct tl_sampled *e = buckets[i];
+            buckets[i] = e->next_bucket;
+            size_t b = bucket_of(e->addr, n - 1);
+            e->next_bucket = fresh[b];
+            fresh[b] = e;
+        }
+    }
+    buckets = fresh; /* the old array stays in the arena: at most as much again */
+    bucket_mask = n - 1;
+}
+
+/* Adds `e`; returns the entry it replaces (a block freed behind our back), or NULL. */
+static struct tl_sampled *table_insert(struct tl_sampled *e)
+{
+    tl_spin_lock(&table_lock);
+    struct tl_sampled *old = table_remove(e->addr);
+    if (table_live >= 2 * (bucket_mask + 1))
+        table_grow();
+    struct tl_sampled **b = &buckets[bucket_of(e->addr, bucket_mask)];
+    e->next_bucket = *b;
+    e->live = 1;
+    *b = e;
+    table_live++;
+    tl_spin_unlock(&table_lock);
+    return old;
 }
 
 static uint64_t next_random(struct tl_thread *self)
@@ -54,12 +122,12 @@ static int64_t next_interval(struct tl_thread *self)
     return gap < 1 ? 1 : (int64_t)gap;
 }
 
+/* The site of an interned stack: one per stack, kept on the stack record itself. */
 static struct tl_site *site_of(struct tl_stack *stack)
 {
-    struct tl_addrmap_slot *slot = tl_addrmap_slot(&sites, (uintptr_t)stack, 1);
-    if (!slot)
+    if (!stack)
         return NULL;
-    struct tl_site *site = atomic_load_explicit(&slot->value, memory_order_acquire);
+    void *site = atomic_load_explicit(&stack->site, memory_order_acquire);
     if (site)
         return site;
     struct tl_site *fresh = tl_arena_alloc(sizeof *fresh);
@@ -69,8 +137,8 @@ static struct tl_site *site_of(struct tl_stack *stack)
     fresh->stack = stack;
     fresh->first_ns = tl_now_ns();
     fresh->id = atomic_fetch_add(&next_site_id, 1);
-    if (!atomic_compare_exchange_strong(&slot->value, &site, fresh))
-        return site; /* another thread made it first */
+    if (!atomic_compare_exchange_strong(&stack->site, &site, fresh))
+        return site; /* another thread made it first (the arena keeps the spare) */
     struct tl_site *head = atomic_load(&all_sites);
     do {
         fresh->next_all = head;
@@ -128,8 +196,7 @@ static void sample(struct tl_thread *self, void *p, size_t size)
     int saved_errno = errno;
     self->in_agent++;
     struct tl_site *site = site_of(tl_stack_capture());
-    struct tl_addrmap_slot *slot = site ? tl_addrmap_slot(&sampled, (uintptr_t)p, 1) : NULL;
-    struct tl_sampled *e = slot ? entry_get() : NULL;
+    struct tl_sampled *e = site ? entry_get() : NULL;
     if (e) {
         double prob = mean_bytes <= 1 ? 1.0 : -expm1(-(double)size / mean_bytes);
         e->site = site;
@@ -141,13 +208,15 @@ static void sample(struct tl_thread *self, void *p, size_t size)
         atomic_fetch_add(&site->live_count, e->weight_count);
         atomic_fetch_add(&site->alloc_bytes, e->weight_bytes);
         filter_add(p, 1); /* before the entry is visible: a free that finds it also sees this */
-        struct tl_sampled *old = atomic_exchange(&slot->value, e);
+        struct tl_sampled *old = table_insert(e);
         if (old) { /* freed behind our back (an untracked free): drop the stale entry */
             filter_add(p, -1);
+            atomic_fetch_sub(&old->site->live_bytes, old->weight_bytes);
+            atomic_fetch_sub(&old->site->live_count, old->weight_count);
             entry_put(old);
         }
-    } else if (!slot && site && !atomic_exchange(&full_logged, 1)) {
-        tl_log(TL_LOG_ERROR, "sampled-allocation table full; allocation sites are incomplete");
+    } else if (site && !atomic_exchange(&full_logged, 1)) {
+        tl_log(TL_LOG_ERROR, "agent memory limit reached; allocation sites are incomplete");
     }
     self->heap_until_sample = next_interval(self);
     self->in_agent--;
@@ -169,10 +238,9 @@ __attribute__((noinline, cold)) void tl_heap_sample(struct tl_thread *self, void
 
 __attribute__((noinline)) void tl_heap_free_sampled(struct tl_thread *self, void *p)
 {
-    struct tl_addrmap_slot *slot = tl_addrmap_slot(&sampled, (uintptr_t)p, 0);
-    if (!slot || !atomic_load_explicit(&slot->value, memory_order_relaxed))
-        return;
-    struct tl_sampled *e = atomic_exchange(&slot->value, NULL);
+    tl_spin_lock(&table_lock);
+    struct tl_sampled *e = table_remove((uintptr_t)p);
+    tl_spin_unlock(&table_lock);
     if (!e)
         return;
     filter_add(p, -1);
@@ -188,29 +256,22 @@ struct tl_site *tl_heap_sites(void)
     return atomic_load(&all_sites);
 }
 
-/*
- * Walks the entries, not the table: the table is mostly untouched pages, and
- * reading them all would fault in 16 MiB at every exit. An entry is live
- * when the table still maps its address to it.
- */
+/* Walks every entry ever made; an entry is live while the table holds it. */
 void tl_heap_for_each_sampled(void (*fn)(const struct tl_sampled *s, void *arg), void *arg)
 {
     for (struct tl_sampled *e = atomic_load(&all_entries); e; e = e->next_all) {
-        struct tl_addrmap_slot *slot = e->addr ? tl_addrmap_slot(&sampled, e->addr, 0) : NULL;
-        if (slot && atomic_load(&slot->value) == e)
-            fn(e, arg);
+        tl_spin_lock(&table_lock);
+        struct tl_sampled copy = *e; /* a copy: another thread may free the block meanwhile */
+        tl_spin_unlock(&table_lock);
+        if (copy.live)
+            fn(&copy, arg);
     }
-}
-
-void tl_heap_table_range(uintptr_t *lo, uintptr_t *hi)
-{
-    *lo = (uintptr_t)sampled.slots;
-    *hi = *lo + (sampled.mask + 1) * sizeof *sampled.slots;
 }
 
 void tl_heap_after_fork_child(void)
 {
     tl_spin_reset(&free_lock);
+    tl_spin_reset(&table_lock);
     /* The child's collector writes the sites again under its own process row. */
     for (struct tl_site *s = atomic_load(&all_sites); s; s = s->next_all) {
         atomic_store(&s->pub.queued, 0);

@@ -7,12 +7,11 @@
  * Sampling follows tcmalloc and Go: each thread draws exponential intervals
  * of mean `sample_bytes`, and the allocation that crosses one is sampled: its
  * stack is unwound and interned as its allocation site, and the block goes
- * into a lock-free table of sampled addresses with its weight (1/p for
- * p = 1 - exp(-size/mean)), which makes per-site live bytes and counts
- * unbiased estimates. A free looks the address up in that table only when
- * a small counting filter says a sampled block may live at that address
- * (one load from a 64 KiB table that stays in cache, where the table itself
- * is megabytes of random lines). sample_bytes=1 samples every allocation
+ * into a table of sampled addresses (heap.c; a spin, slow paths only) with
+ * its weight (1/p for p = 1 - exp(-size/mean)), which makes per-site live
+ * bytes and counts unbiased estimates. A free looks the address up in that
+ * table only when a small counting filter says a sampled block may live at
+ * that address (one load, no lock). sample_bytes=1 samples every allocation
  * (exact mode).
  *
  * Sites and sampled entries live in the arena; the collector reads the
@@ -50,6 +49,8 @@ struct tl_sampled {
     size_t size;                       /* usable size */
     struct tl_sampled *next_free;
     struct tl_sampled *next_all;       /* every entry ever made; immutable once pushed */
+    struct tl_sampled *next_bucket;    /* the sampled-block table's chain (heap.c) */
+    int live;                          /* in that table: the block is still allocated */
 };
 
 int tl_heap_init(double sample_bytes);
@@ -109,8 +110,6 @@ static inline void tl_heap_on_free(struct tl_thread *self, void *p, size_t size)
 struct tl_site *tl_heap_sites(void);
 /* Calls fn for every sampled block still allocated. Collector only (exit). */
 void tl_heap_for_each_sampled(void (*fn)(const struct tl_sampled *s, void *arg), void *arg);
-/* The sampled-address table's memory: leak scans must not read it. */
-void tl_heap_table_range(uintptr_t *lo, uintptr_t *hi);
 void tl_heap_after_fork_child(void);
 
 #endif

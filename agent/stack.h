@@ -20,6 +20,7 @@ struct tl_stack {
     struct tl_stack *next;    /* intern-table chain, under stack_lock */
     uint64_t hash;            /* of the pcs */
     _Atomic int64_t db_id;    /* stack.id once written; collector only */
+    void *_Atomic site;       /* the allocation site with this stack, once made (heap.c) */
     uint32_t depth;           /* number of pcs */
     uintptr_t pc[];           /* innermost first */
 };
