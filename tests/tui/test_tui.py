@@ -165,7 +165,9 @@ def case_setup():
 
 
 def case_overview():
-    p = top_pane(db("abba"))
+    # Wide enough for the program's full path, which a long build directory
+    # would push past an 80-column screen's edge.
+    p = top_pane(db("abba"), width=80 + len(ARGS.top))
     try:
         s = p.wait("lock-order-inversion")
         for want in ["exited with status 0", "tl-prog-abba_two_threads", "Threads", "live",
