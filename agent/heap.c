@@ -191,6 +191,17 @@ static void filter_add(const void *p, int delta)
                                                     memory_order_relaxed, memory_order_relaxed));
 }
 
+/* The sampled block at `p` is gone: out of the filter and its site's live estimate. */
+static void forget(struct tl_thread *self, struct tl_sampled *e, const void *p)
+{
+    filter_add(p, -1);
+    atomic_fetch_sub(&e->site->live_bytes, e->weight_bytes);
+    atomic_fetch_sub(&e->site->live_count, e->weight_count);
+    self->in_agent++;
+    entry_put(e);
+    self->in_agent--;
+}
+
 static void sample(struct tl_thread *self, void *p, size_t size)
 {
     int saved_errno = errno;
@@ -209,12 +220,8 @@ static void sample(struct tl_thread *self, void *p, size_t size)
         atomic_fetch_add(&site->alloc_bytes, e->weight_bytes);
         filter_add(p, 1); /* before the entry is visible: a free that finds it also sees this */
         struct tl_sampled *old = table_insert(e);
-        if (old) { /* freed behind our back (an untracked free): drop the stale entry */
-            filter_add(p, -1);
-            atomic_fetch_sub(&old->site->live_bytes, old->weight_bytes);
-            atomic_fetch_sub(&old->site->live_count, old->weight_count);
-            entry_put(old);
-        }
+        if (old) /* freed behind our back (an untracked free): drop the stale entry */
+            forget(self, old, p);
     } else if (site && !atomic_exchange(&full_logged, 1)) {
         tl_log(TL_LOG_ERROR, "agent memory limit reached; allocation sites are incomplete");
     }
@@ -241,14 +248,8 @@ __attribute__((noinline)) void tl_heap_free_sampled(struct tl_thread *self, void
     tl_spin_lock(&table_lock);
     struct tl_sampled *e = table_remove((uintptr_t)p);
     tl_spin_unlock(&table_lock);
-    if (!e)
-        return;
-    filter_add(p, -1);
-    atomic_fetch_sub(&e->site->live_bytes, e->weight_bytes);
-    atomic_fetch_sub(&e->site->live_count, e->weight_count);
-    self->in_agent++;
-    entry_put(e);
-    self->in_agent--;
+    if (e)
+        forget(self, e, p);
 }
 
 struct tl_site *tl_heap_sites(void)

@@ -58,30 +58,28 @@ static inline struct tl_lcache_entry *tl_lockops_lcache(struct tl_thread *self, 
 }
 
 /*
- * The lock's live record, created on first sight. NULL when tables are full.
- * A cache hit checks `retired`: another thread may have destroyed the lock
- * since it was cached (and the record may serve another lock by now).
+ * The lock's record when the thread's cache has it, else NULL. A hit checks
+ * `retired`: another thread may have destroyed the lock since it was cached
+ * (and the record may serve another lock by now).
  */
-static inline struct tl_lock *tl_lockops_lock(struct tl_thread *self, const void *addr,
-                                              enum tl_lock_kind kind)
+static inline struct tl_lock *tl_lockops_cached(struct tl_thread *self, const void *addr)
 {
     struct tl_lcache_entry *c = tl_lockops_lcache(self, (uintptr_t)addr);
     if (__builtin_expect(c->addr == (uintptr_t)addr, 1) &&
         !atomic_load_explicit(&c->lock->retired, memory_order_acquire) &&
         c->lock->addr == (uintptr_t)addr) /* not recycled for a lock elsewhere (lockmap.h) */
         return c->lock;
-    return tl_lockops_lock_slow(self, addr, kind, c);
+    return NULL;
 }
 
-/* The lock's record when the thread's cache has it (tl_lockops_lock's hit), else NULL. */
-static inline struct tl_lock *tl_lockops_cached(struct tl_thread *self, const void *addr)
+/* The lock's live record, created on first sight. NULL when tables are full. */
+static inline struct tl_lock *tl_lockops_lock(struct tl_thread *self, const void *addr,
+                                              enum tl_lock_kind kind)
 {
-    struct tl_lcache_entry *c = tl_lockops_lcache(self, (uintptr_t)addr);
-    if (__builtin_expect(c->addr == (uintptr_t)addr, 1) &&
-        !atomic_load_explicit(&c->lock->retired, memory_order_acquire) &&
-        c->lock->addr == (uintptr_t)addr)
-        return c->lock;
-    return NULL;
+    struct tl_lock *l = tl_lockops_cached(self, addr);
+    if (__builtin_expect(l != NULL, 1))
+        return l;
+    return tl_lockops_lock_slow(self, addr, kind, tl_lockops_lcache(self, (uintptr_t)addr));
 }
 
 /*

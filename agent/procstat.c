@@ -21,11 +21,17 @@ ssize_t tl_procfs_read(const char *path, char *buf, size_t size)
     return n;
 }
 
+const char *tl_procfs_field(const char *text, const char *key)
+{
+    const char *p = strstr(text, key);
+    return p ? p + strlen(key) : NULL;
+}
+
 /* The number after "key:" in /proc/self/status text, or -1. */
 static int64_t status_field(const char *text, const char *key)
 {
-    const char *p = strstr(text, key);
-    return p ? strtoll(p + strlen(key), NULL, 10) : -1;
+    const char *p = tl_procfs_field(text, key);
+    return p ? strtoll(p, NULL, 10) : -1;
 }
 
 static int64_t count_fds(void)

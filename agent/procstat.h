@@ -23,5 +23,7 @@ void tl_procstat_read(struct tl_procstat *out);
  * NUL-terminated ("" on failure). Returns the bytes read, or -1. Any thread.
  */
 ssize_t tl_procfs_read(const char *path, char *buf, size_t size);
+/* In /proc status text, where the value of `key` ("\nThreads:") starts, or NULL. */
+const char *tl_procfs_field(const char *text, const char *key);
 
 #endif

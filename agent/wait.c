@@ -167,8 +167,8 @@ static int answered(struct tl_thread *t, unsigned seq)
 /* The signal-set field `key` ("\nSigBlk:") of a /proc status text: a hex mask. */
 static uint64_t signal_set(const char *text, const char *key)
 {
-    const char *p = strstr(text, key);
-    return p ? strtoull(p + strlen(key), NULL, 16) : 0;
+    const char *p = tl_procfs_field(text, key);
+    return p ? strtoull(p, NULL, 16) : 0;
 }
 
 /*

@@ -38,9 +38,14 @@ static inline int after(struct tl_thread *self, struct tl_lock *l, pthread_mutex
  * real call is still seen blocking by the wait-for graph, which asks the
  * kernel what a lock's owner waits on (waitgraph.c).
  */
+static inline int mutex_free(const pthread_mutex_t *m)
+{
+    return *(const volatile int *)&m->__data.__lock == 0;
+}
+
 static int64_t about_to_wait(struct tl_thread *self, struct tl_lock *l, const pthread_mutex_t *m)
 {
-    if (__builtin_expect(*(const volatile int *)&m->__data.__lock == 0, 1))
+    if (__builtin_expect(mutex_free(m), 1))
         return 0;
     return tl_lockops_contended(self, l);
 }
@@ -129,7 +134,7 @@ TL_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
         return TL_REAL(mutex_lock)(m);
     struct tl_caller caller = TL_CALLER();
     struct tl_lock *l = tl_lockops_cached(self, m);
-    if (__builtin_expect(l && *(const volatile int *)&m->__data.__lock == 0 && cannot_fail(m) &&
+    if (__builtin_expect(l && mutex_free(m) && cannot_fail(m) &&
                              !tl_lockops_find_held(self, m) &&
                              tl_lockops_order_known(self, l, TL_MODE_WRITE), 1)) {
         tl_lockops_acquired(self, l, m, TL_MODE_WRITE, TL_ACQ_ORDERED, &caller, NULL);
