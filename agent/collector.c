@@ -44,8 +44,21 @@ static struct tl_waitgraph graph; /* rebuilt every tick, collector_lock */
 static int new_deadlocks;       /* under collector_lock: reported in the current tick */
 static struct tl_pub *backlog;  /* under collector_lock: taken from the queue, not yet written */
 static int finishing;           /* under collector_lock: the last tick writes everything */
-#define TICK_BATCH 20000        /* records written per tick at most */
-#define BACKLOG_PAUSE_NS 20000000 /* between ticks while a backlog remains */
+#define TICK_BATCH 20000        /* records written per tick or drain pass at most */
+#define BACKLOG_PAUSE_NS 20000000 /* between passes while a backlog remains */
+/*
+ * Between ticks the collector looks at the queue every DRAIN_CHECK_NS and
+ * writes it out in a drain pass (no detectors, no sample) once DRAIN_AT
+ * records wait. A program that makes threads and locks faster than one tick
+ * can hold would otherwise keep a tick's worth of dead records (and a
+ * backlog behind them) alive: their memory is reused only once their rows
+ * are written.
+ */
+#define DRAIN_CHECK_NS 50000000
+#define DRAIN_AT 2048
+static unsigned pushes_taken;   /* collector only: tl_publish_pushes() at the last take */
+static int64_t next_tick_ns;    /* collector only: when the next full tick is due */
+static int64_t drain_ns;        /* under collector_lock: drain passes' time since the last tick */
 static int stopping;            /* under collector_lock: no more ticks */
 static int finished;            /* under collector_lock: the process end was written */
 static int all_exited;          /* under collector_lock */
@@ -296,8 +309,10 @@ static void abort_if_asked(void)
  */
 static void write_batch(size_t max)
 {
-    if (!backlog)
+    if (!backlog) {
+        pushes_taken = tl_publish_pushes();
         backlog = tl_publish_take_all();
+    }
     for (size_t n = 0; backlog && n < max; n++) {
         struct tl_pub *p = backlog;
         backlog = p->next; /* read before done(): the record may be queued again at once */
@@ -306,20 +321,54 @@ static void write_batch(size_t max)
     }
 }
 
+/* Records of gone threads and locks whose rows are written; after the writes. */
+static void recycle_records(void)
+{
+    tl_thread_recycle();
+    tl_lockmap_recycle(tl_now_ns(), backlog == NULL);
+}
+
+static int can_write(void)
+{
+    return !stopping && tl_store_is_open() && !database_gone();
+}
+
+static int begin_or_stop(void)
+{
+    if (tl_store_begin() == 0)
+        return 1;
+    stop_recording();
+    return 0;
+}
+
+static void commit_or_stop(void)
+{
+    if (tl_store_commit() < 0)
+        stop_recording();
+}
+
+/* Between ticks: one transaction with a batch of the queue. collector_lock held. */
+static void drain_locked(void)
+{
+    int64_t start = tl_mono_ns();
+    if (!can_write() || !begin_or_stop())
+        return;
+    write_batch(TICK_BATCH);
+    recycle_records();
+    commit_or_stop();
+    drain_ns += tl_mono_ns() - start;
+}
+
 /* One transaction: the queue, severity changes, a sample. collector_lock held. */
 static void tick_locked(void)
 {
-    if (stopping || !tl_store_is_open())
-        return;
     int64_t start = tl_mono_ns();
-    if (database_gone())
+    if (!can_write())
         return;
     tl_symbols_tick();
     run_detectors();
-    if (tl_store_begin() < 0) {
-        stop_recording();
+    if (!begin_or_stop())
         return;
-    }
     write_batch(finishing ? SIZE_MAX : TICK_BATCH);
     for (struct tl_finding *f = findings; f; f = f->next_open) {
         if (f->kind == TL_FINDING_LOCK_ORDER)
@@ -330,32 +379,53 @@ static void tick_locked(void)
         tl_store_lock_counts(l);
     take_sample(tl_now_ns());
     write_thread_states(tl_now_ns());
-    tl_thread_recycle(tl_now_ns()); /* records of gone threads and locks */
-    tl_lockmap_recycle(tl_now_ns(), backlog == NULL);
-    if (tl_store_commit() < 0)
-        stop_recording();
-    last_tick_ns = tl_mono_ns() - start;
+    recycle_records();
+    commit_or_stop();
+    last_tick_ns = tl_mono_ns() - start + drain_ns;
+    drain_ns = 0;
     tl_alert_tick();
     halt_if_asked();
     abort_if_asked();
 }
 
-/* Sleeps until the next tick or a wake-up (all threads gone, a signal, the exit flush). */
-static void sleep_until_tick(void)
+enum collector_work { WORK_TICK, WORK_DRAIN };
+
+static int queue_is_long(void)
 {
-    int64_t pause = backlog ? BACKLOG_PAUSE_NS : (int64_t)(tl_options.interval * 1e9);
-    int64_t deadline = tl_mono_ns() + pause;
+    return tl_publish_pushes() - pushes_taken >= DRAIN_AT;
+}
+
+/* Waits up to `ns` for a wake-up (all threads gone, a signal, the exit flush); 1 if woken. */
+static int wait_for_wake(int64_t ns)
+{
+    struct pollfd pfd = {.fd = wake_fd, .events = POLLIN};
+    if (poll(&pfd, 1, (int)((ns + 999999) / 1000000)) <= 0)
+        return 0;
+    uint64_t n;
+    ssize_t unused = read(wake_fd, &n, sizeof n);
+    (void)unused;
+    return 1;
+}
+
+/*
+ * Sleeps until there is work: the tick that is due, a wake-up (handled as a
+ * tick), or a queue to drain (a backlog after a short pause, or a long queue).
+ */
+static enum collector_work sleep_until_work(void)
+{
+    if (backlog) {
+        if (wait_for_wake(BACKLOG_PAUSE_NS) || tl_mono_ns() >= next_tick_ns)
+            return WORK_TICK;
+        return WORK_DRAIN;
+    }
     for (;;) {
-        int64_t left = deadline - tl_mono_ns();
+        int64_t left = next_tick_ns - tl_mono_ns();
         if (left <= 0)
-            return;
-        struct pollfd pfd = {.fd = wake_fd, .events = POLLIN};
-        if (poll(&pfd, 1, (int)((left + 999999) / 1000000)) > 0) {
-            uint64_t n;
-            ssize_t unused = read(wake_fd, &n, sizeof n);
-            (void)unused;
-            return;
-        }
+            return WORK_TICK;
+        if (wait_for_wake(left < DRAIN_CHECK_NS ? left : DRAIN_CHECK_NS))
+            return WORK_TICK;
+        if (queue_is_long())
+            return WORK_DRAIN;
     }
 }
 
@@ -377,15 +447,20 @@ static void *collector_loop(void)
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL); /* the program's signals go to its own threads */
+    next_tick_ns = tl_mono_ns() + (int64_t)(tl_options.interval * 1e9);
     for (;;) {
-        sleep_until_tick();
+        enum collector_work work = sleep_until_work();
+        if (work == WORK_TICK)
+            next_tick_ns = tl_mono_ns() + (int64_t)(tl_options.interval * 1e9);
         TL_REAL(mutex_lock)(&collector_lock);
         if (stopping) {
             TL_REAL(mutex_unlock)(&collector_lock);
             return NULL;
         }
         int signal = pending_signal, done = all_exited;
-        if (!signal)
+        if (!signal && work == WORK_DRAIN)
+            drain_locked();
+        else if (!signal)
             tick_locked();
         TL_REAL(mutex_unlock)(&collector_lock);
         if (signal) {

@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 static struct tl_pub *_Atomic queue_head; /* producers CAS-push, the collector swaps */
+static atomic_uint pushes;                /* records ever queued (wraps) */
 
 void tl_publish(struct tl_pub *p)
 {
@@ -14,6 +15,12 @@ void tl_publish(struct tl_pub *p)
         p->next = head;
     } while (!atomic_compare_exchange_weak_explicit(&queue_head, &head, p, memory_order_release,
                                                     memory_order_relaxed));
+    atomic_fetch_add_explicit(&pushes, 1, memory_order_relaxed);
+}
+
+unsigned tl_publish_pushes(void)
+{
+    return atomic_load_explicit(&pushes, memory_order_relaxed);
 }
 
 struct tl_pub *tl_publish_take_all(void)

@@ -2,7 +2,7 @@
  * publish.h - the queue from application threads to the collector. A record
  * that changed (a new thread, lock, edge or finding, or new evidence on one)
  * embeds a struct tl_pub and is marked; the collector takes the whole queue
- * once per tick and (re)writes each record's row.
+ * once per tick or drain pass and (re)writes each record's row.
  *
  * Lock-free multi-producer, single consumer: producers push with one CAS
  * (only on changes, never per lock operation); the collector swaps the head
@@ -28,6 +28,11 @@ struct tl_pub {
 void tl_publish(struct tl_pub *p);
 /* Collector: takes every queued record, oldest first. Returns NULL when empty. */
 struct tl_pub *tl_publish_take_all(void);
+/*
+ * Records queued so far, a wrapping count: the collector compares it with
+ * the count at its last take to see how much waits, without walking.
+ */
+unsigned tl_publish_pushes(void);
 /* Collector: call before reading the record's fields. */
 void tl_publish_done(struct tl_pub *p);
 /* Fork child: drop whatever the parent had queued. */

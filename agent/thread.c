@@ -59,6 +59,20 @@ static int former(struct tl_thread *t)
 }
 
 /*
+ * Sets joined_by or detached_by and queues the row, as one step for
+ * tl_thread_recycle() (which runs under registry_lock): the record is never
+ * seen joined (or detached) yet not queued, so it cannot be recycled while
+ * this thread still holds a pointer to it.
+ */
+static void mark_gone_with_row(struct tl_thread *t, _Atomic uint32_t *field, uint32_t by)
+{
+    tl_spin_lock(&registry_lock);
+    atomic_store(field, by);
+    tl_publish(&t->pub);
+    tl_spin_unlock(&registry_lock);
+}
+
+/*
  * A detach can run before the new thread registered (the creator detaches at
  * once): leave a mark the registration takes. Both sides publish first and
  * look second, so one of them always sees the other.
@@ -71,10 +85,13 @@ void tl_thread_note_detached(pthread_t handle, uint32_t by)
     struct tl_thread *t = tl_thread_by_handle(handle);
     if (!t || former(t))
         return;
-    if (take_detach_mark((uintptr_t)handle) || s == NULL) {
-        atomic_store(&t->detached_by, by);
-        tl_publish(&t->pub);
-    }
+    if (take_detach_mark((uintptr_t)handle) || s == NULL)
+        mark_gone_with_row(t, &t->detached_by, by);
+}
+
+void tl_thread_note_joined(struct tl_thread *t, uint32_t by)
+{
+    mark_gone_with_row(t, &t->joined_by, by);
 }
 
 void tl_thread_expect(void)
@@ -96,19 +113,16 @@ void tl_thread_unexpect(void)
  *
  * The collector unlinks such records from the registry (the only list the
  * collector-side readers walk; they all run on the collector thread or under
- * collector_lock, as tl_thread_recycle() does) and folds their counters into
- * `retired`. A pointer to the record may still be in flight on some
- * application thread (a joiner between its lookup and its tl_publish), so
- * the record waits in limbo for RECYCLE_GRACE_NS and two collector passes
- * before the free list hands it to a new thread. Findings name threads by
- * id, never by record, so nothing written later can read a reused record.
+ * collector_lock, as tl_thread_recycle() does), folds their counters into
+ * `retired` and puts them on the free list at once. No application thread
+ * can still hold a pointer to one: the thread itself is gone, and the joiner
+ * or detacher that looked the record up marks it and queues its row under
+ * registry_lock (mark_gone_with_row), so the record stays queued until that
+ * thread is done with it. Findings name threads by id, never by record, so
+ * nothing written later can read a reused record.
  */
-#define RECYCLE_GRACE_NS 1000000000LL
-
 static struct tl_thread *free_records;      /* under registry_lock */
-static struct tl_thread *limbo;             /* collector only: unlinked, not reusable yet */
 static struct tl_thread_counters retired;   /* collector only: recycled records' counters */
-static unsigned recycle_pass;               /* collector only: passes so far */
 
 /* A record from the free list, reset for a new thread; NULL when there is none. */
 static struct tl_thread *reuse_record(void)
@@ -152,34 +166,8 @@ static void add_counters(struct tl_thread_counters *sum, struct tl_thread *t)
     sum->heap_free_count += atomic_load_explicit(&t->heap_free_count, memory_order_relaxed);
 }
 
-/* Limbo records that waited long enough go to the free list. */
-static void release_limbo(int64_t now_ns)
+void tl_thread_recycle(void)
 {
-    struct tl_thread **link = &limbo, *ready = NULL;
-    while (*link) {
-        struct tl_thread *t = *link;
-        if (now_ns - t->limbo_ns >= RECYCLE_GRACE_NS && recycle_pass - t->limbo_pass >= 2) {
-            *link = t->next;
-            t->next = ready;
-            ready = t;
-        } else {
-            link = &t->next;
-        }
-    }
-    while (ready) {
-        struct tl_thread *t = ready;
-        ready = t->next;
-        tl_spin_lock(&registry_lock);
-        t->next = free_records;
-        free_records = t;
-        tl_spin_unlock(&registry_lock);
-    }
-}
-
-void tl_thread_recycle(int64_t now_ns)
-{
-    recycle_pass++;
-    release_limbo(now_ns);
     tl_spin_lock(&registry_lock);
     struct tl_thread *_Atomic *head = &registry;
     struct tl_thread *prev = NULL;
@@ -198,10 +186,8 @@ void tl_thread_recycle(int64_t now_ns)
         void *expected = t;
         if (s)
             atomic_compare_exchange_strong(&s->value, &expected, NULL);
-        t->limbo_ns = now_ns;
-        t->limbo_pass = recycle_pass;
-        t->next = limbo;
-        limbo = t;
+        t->next = free_records;
+        free_records = t;
     }
     tl_spin_unlock(&registry_lock);
 }
@@ -329,7 +315,7 @@ void tl_thread_after_fork_child(void)
     atomic_store(&next_id, 1);
     atomic_store(&live_count, 0);
     atomic_store(&total_count, 0);
-    free_records = limbo = NULL; /* the parent's records: left as they are */
+    free_records = NULL; /* the parent's records: left as they are */
     memset(&retired, 0, sizeof retired);
     tl_addrmap_clear(&handles);
     tl_addrmap_clear(&detach_marks);

@@ -105,8 +105,6 @@ struct tl_thread {
     int64_t seen_ns;               /* collector only: first tick that saw it */
     unsigned reported_seq;         /* collector only: episode reported as blocked */
     uint64_t written_state;        /* collector only: hash of the last thread_state row */
-    int64_t limbo_ns;              /* collector only: when it was unlinked for recycling */
-    unsigned limbo_pass;           /* collector only: recycling pass that unlinked it */
 };
 
 /* The thread's edge-cache entry for the edge key (from id << 32 | to id). */
@@ -141,12 +139,12 @@ struct tl_thread_counters {
 };
 
 /*
- * Collector only, under collector_lock, once per tick after its writes:
- * unlinks the records of threads that are gone and whose rows are written,
- * and later hands them to new threads. Their counters move to
- * tl_thread_retired_counters(), which the sums of the live records must add.
+ * Collector only, under collector_lock, after each pass's writes: unlinks the
+ * records of threads that are gone and whose rows are written, for new
+ * threads to reuse. Their counters move to tl_thread_retired_counters(),
+ * which the sums of the live records must add.
  */
-void tl_thread_recycle(int64_t now_ns);
+void tl_thread_recycle(void);
 const struct tl_thread_counters *tl_thread_retired_counters(void);
 
 int tl_thread_init(void);
@@ -169,6 +167,8 @@ void tl_thread_finished(struct tl_thread *t);
 void tl_thread_note_detached(pthread_t handle, uint32_t by);
 /* The record of the thread with this pthread_t, or NULL. */
 struct tl_thread *tl_thread_by_handle(pthread_t handle);
+/* `t`'s thread was joined by thread `by`: records it and queues the row. */
+void tl_thread_note_joined(struct tl_thread *t, uint32_t by);
 void tl_thread_set_name(struct tl_thread *t, const char *name);
 /* Names `t` as the kernel does (/proc/self/task/TID/comm). Slow path: a file read. */
 void tl_thread_name_from_kernel(struct tl_thread *t);

@@ -153,10 +153,8 @@ TL_EXPORT int thrd_create(thrd_t *thr, thrd_start_t fn, void *arg)
 static void note_joined(struct tl_thread *self, pthread_t thread)
 {
     struct tl_thread *t = tl_thread_by_handle(thread);
-    if (t) {
-        atomic_store(&t->joined_by, self->id);
-        tl_publish(&t->pub);
-    }
+    if (t)
+        tl_thread_note_joined(t, self->id);
 }
 
 TL_EXPORT int pthread_join(pthread_t thread, void **ret)
