@@ -41,9 +41,9 @@ static unsigned recycle_pass;        /* collector only: passes so far */
 static unsigned drains;              /* collector only: drained passes so far */
 
 /*
- * A recycled record, reset. `retired` stays set (as it was) until the new
- * lock's fields are all in place: a thread whose cache still points here
- * reads `retired` first and takes the slow path meanwhile.
+ * A recycled record, reset. `retired` stays set and `live_addr` 0 until the
+ * new lock's fields are all in place: a thread whose cache still points here
+ * takes the slow path meanwhile.
  */
 static struct tl_lock *reuse_record(void)
 {
@@ -77,6 +77,7 @@ static struct tl_lock *new_record(uintptr_t addr, enum tl_lock_kind kind, uint32
     if (capture_stack)
         l->first_stack = tl_stack_capture();
     atomic_store_explicit(&l->retired, 0, memory_order_release);
+    atomic_store_explicit(&l->live_addr, addr, memory_order_release);
     return l;
 }
 
@@ -183,6 +184,7 @@ void tl_lockmap_retire(uintptr_t addr)
     struct tl_lock *l = atomic_exchange_explicit(&s->value, NULL, memory_order_acq_rel);
     if (!l)
         return;
+    atomic_store(&l->live_addr, 0);
     atomic_store(&l->retired, 1);
     atomic_store(&l->destroyed_ns, tl_now_ns());
     tl_publish(&l->pub);

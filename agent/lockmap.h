@@ -11,8 +11,8 @@
  * pinned: part of a lock-order edge or of a misuse finding, whose records
  * keep pointing at it. So a program that makes and destroys locks for ever
  * costs the agent the locks alive at once, not every lock ever made.
- * Per-thread caches that may still point at a recycled record check its
- * `addr` as well as `retired` (lockops.h).
+ * Per-thread caches that may still point at a retired or recycled record
+ * check its `live_addr` against the address they look for (lockops.h).
  */
 #ifndef TL_LOCKMAP_H
 #define TL_LOCKMAP_H
@@ -33,6 +33,7 @@ struct tl_lock {
     uint8_t kind;                  /* enum tl_lock_kind */
     atomic_uchar retired;          /* destroyed; no new edges reach it */
     uintptr_t addr;                /* the lock object */
+    _Atomic uintptr_t live_addr;   /* `addr` while live; 0 once retired or while reset */
     uint32_t first_thread;         /* thread that first used it */
     struct tl_stack *first_stack;  /* where it was first used or initialised */
     int64_t created_ns;

@@ -37,10 +37,8 @@ struct tl_lock *tl_lockops_lock_slow(struct tl_thread *self, const void *addr,
         self->in_agent--;
         errno = saved_errno;
     }
-    if (l) {
-        c->addr = a;
+    if (l)
         c->lock = l;
-    }
     return l;
 }
 

@@ -29,10 +29,11 @@ static inline struct tl_held *tl_lockops_find_held(struct tl_thread *self, const
  * Hot-path design (lock, unlock; every lock family):
  *
  *  - The thread's record is one initial-exec TLS load (tl_self).
- *  - The lock's record comes from a per-thread direct-mapped cache keyed by
- *    address (lcache): one compare plus a load of the record's `retired`
- *    flag. Only a miss hashes into the shared lockmap, and only a lock never
- *    seen before creates a record (and unwinds for its first stack).
+ *  - The lock's record comes from a per-thread direct-mapped cache of record
+ *    pointers indexed by address (lcache): a hit is the record's `live_addr`
+ *    equal to the address, one load and one compare. Only a miss hashes into
+ *    the shared lockmap, and only a lock never seen before creates a record
+ *    (and unwinds for its first stack).
  *  - Lock order: for each lock already held, one probe of the per-thread edge
  *    cache (ecache) keyed by the two lock ids. An entry whose `steady` bit is
  *    set for the mode pair is an edge this thread can learn nothing new from,
@@ -58,17 +59,18 @@ static inline struct tl_lcache_entry *tl_lockops_lcache(struct tl_thread *self, 
 }
 
 /*
- * The lock's record when the thread's cache has it, else NULL. A hit checks
- * `retired`: another thread may have destroyed the lock since it was cached
- * (and the record may serve another lock by now).
+ * The lock's record when the thread's cache has it, else NULL. The entry may
+ * hold another address's record, or a record retired since (another thread
+ * destroyed the lock) and perhaps recycled for a lock elsewhere: `live_addr`
+ * tells all three apart. A record recycled for a new lock at this very
+ * address is that lock's live record, so a hit on it is right.
  */
 static inline struct tl_lock *tl_lockops_cached(struct tl_thread *self, const void *addr)
 {
-    struct tl_lcache_entry *c = tl_lockops_lcache(self, (uintptr_t)addr);
-    if (__builtin_expect(c->addr == (uintptr_t)addr, 1) &&
-        !atomic_load_explicit(&c->lock->retired, memory_order_acquire) &&
-        c->lock->addr == (uintptr_t)addr) /* not recycled for a lock elsewhere (lockmap.h) */
-        return c->lock;
+    struct tl_lock *l = tl_lockops_lcache(self, (uintptr_t)addr)->lock;
+    if (__builtin_expect(l != NULL, 1) &&
+        atomic_load_explicit(&l->live_addr, memory_order_acquire) == (uintptr_t)addr)
+        return l;
     return NULL;
 }
 
@@ -83,19 +85,41 @@ static inline struct tl_lock *tl_lockops_lock(struct tl_thread *self, const void
 }
 
 /*
- * Whether every edge from a held lock to `lock` (in this mode pair) is known
- * to this thread's edge cache as steady: nothing to record.
+ * Whether the edge from held entry `h` to `lock` (in this mode pair) is
+ * nothing to record: no edge at all (an untracked lock, or the same record),
+ * or one this thread's edge cache knows as steady.
  */
+static inline int tl_lockops_edge_known(struct tl_thread *self, const struct tl_held *h,
+                                        const struct tl_lock *lock, int mode)
+{
+    if (!h->lock || h->lock == lock)
+        return 1;
+    uint64_t key = ((uint64_t)h->lock->id << 32) | lock->id;
+    const struct tl_ecache_entry *c = tl_ecache_slot(self, key);
+    return c->key == key && (c->steady & TL_MODE_BIT(h->mode, mode));
+}
+
+/* Whether every edge from a held lock to `lock` (in this mode pair) is known: nothing to record. */
 static inline int tl_lockops_order_known(struct tl_thread *self, const struct tl_lock *lock,
                                          int mode)
 {
+    for (int i = 0; i < self->nheld; i++)
+        if (!tl_lockops_edge_known(self, &self->held[i], lock, mode))
+            return 0;
+    return 1;
+}
+
+/*
+ * The fast path's check before a write acquisition, in one pass over the
+ * held stack: the lock at `addr` is not held by this thread already, and
+ * every edge to it is known.
+ */
+static inline int tl_lockops_fresh_and_ordered(struct tl_thread *self, const struct tl_lock *lock,
+                                               const void *addr)
+{
     for (int i = 0; i < self->nheld; i++) {
         const struct tl_held *h = &self->held[i];
-        if (!h->lock || h->lock == lock)
-            continue;
-        uint64_t key = ((uint64_t)h->lock->id << 32) | lock->id;
-        const struct tl_ecache_entry *c = tl_ecache_slot(self, key);
-        if (c->key != key || !(c->steady & TL_MODE_BIT(h->mode, mode)))
+        if (h->addr == (uintptr_t)addr || !tl_lockops_edge_known(self, h, lock, TL_MODE_WRITE))
             return 0;
     }
     return 1;
@@ -198,17 +222,27 @@ static inline void tl_lockops_acquired(struct tl_thread *self, struct tl_lock *l
 void tl_lockops_release_slow(struct tl_thread *self, const void *addr, enum tl_lock_kind kind,
                              const struct tl_caller *caller);
 
-/* Before the real unlock. Reports unlock of a lock not held. */
-static inline void tl_lockops_release(struct tl_thread *self, const void *addr,
-                                      enum tl_lock_kind kind, const struct tl_caller *caller)
+/*
+ * The common release: the lock at `addr` is the innermost hold, taken once.
+ * Pops it and returns 1; else 0, for tl_lockops_release_slow().
+ */
+static inline int tl_lockops_release_innermost(struct tl_thread *self, const void *addr)
 {
     int top = self->nheld - 1;
     if (__builtin_expect(top >= 0 && self->held[top].addr == (uintptr_t)addr &&
                              self->held[top].recursion == 0, 1)) {
-        self->nheld = top; /* the common case: releasing the innermost lock */
-        return;
+        self->nheld = top;
+        return 1;
     }
-    tl_lockops_release_slow(self, addr, kind, caller);
+    return 0;
+}
+
+/* Before the real unlock. Reports unlock of a lock not held. */
+static inline void tl_lockops_release(struct tl_thread *self, const void *addr,
+                                      enum tl_lock_kind kind, const struct tl_caller *caller)
+{
+    if (!tl_lockops_release_innermost(self, addr))
+        tl_lockops_release_slow(self, addr, kind, caller);
 }
 
 /* Before the real destroy: reports destroy of a held lock. */

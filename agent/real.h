@@ -109,4 +109,12 @@ int tl_real_resolving(void);
 #define TL_REAL(fn) \
     (__builtin_expect(tl_real.fn != NULL, 1) ? tl_real.fn : (tl_real_init(), tl_real.fn))
 
+/*
+ * For the hottest interposers, once tl_enter() returned a record: the agent
+ * is active, so tl_real_init() succeeded, and it fails unless the functions
+ * it requires (pthread_create, mutex_lock, mutex_unlock, cond_wait, exit)
+ * resolved. Only those may be called this way.
+ */
+#define TL_REAL_RESOLVED(fn) (tl_real.fn)
+
 #endif

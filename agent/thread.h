@@ -46,8 +46,7 @@ struct tl_held {
 };
 
 struct tl_lcache_entry {
-    uintptr_t addr;            /* lock object */
-    struct tl_lock *lock;      /* its record when cached; check `retired` before use */
+    struct tl_lock *lock;      /* a record; a hit only while its live_addr matches (lockops.h) */
 };
 
 struct tl_ecache_entry {

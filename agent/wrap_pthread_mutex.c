@@ -135,10 +135,9 @@ TL_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
     struct tl_caller caller = TL_CALLER();
     struct tl_lock *l = tl_lockops_cached(self, m);
     if (__builtin_expect(l && mutex_free(m) && cannot_fail(m) &&
-                             !tl_lockops_find_held(self, m) &&
-                             tl_lockops_order_known(self, l, TL_MODE_WRITE), 1)) {
+                             tl_lockops_fresh_and_ordered(self, l, m), 1)) {
         tl_lockops_acquired(self, l, m, TL_MODE_WRITE, TL_ACQ_ORDERED, &caller, NULL);
-        return TL_REAL(mutex_lock)(m);
+        return TL_REAL_RESOLVED(mutex_lock)(m);
     }
     return lock_slow(self, m, caller.pc, caller.cfa);
 }
@@ -171,10 +170,22 @@ TL_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
     return lock_blocking(self, m, BLOCK_CLOCK, clock, abstime, &TL_CALLER());
 }
 
+/* Everything pthread_mutex_unlock() does not do on its fast path: misuse, out-of-order release. */
+static __attribute__((noinline)) void unlock_slow(struct tl_thread *self, pthread_mutex_t *m,
+                                                  uintptr_t pc, uintptr_t cfa)
+{
+    tl_lockops_release_slow(self, m, TL_LOCK_MUTEX, &(struct tl_caller){pc, cfa});
+}
+
+/* The caller's frame is read only on the slow path: the fast one stores nothing on the stack. */
 TL_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
     struct tl_thread *self = tl_enter();
-    if (self)
-        tl_lockops_release(self, m, TL_LOCK_MUTEX, &TL_CALLER());
-    return TL_REAL(mutex_unlock)(m);
+    if (!self)
+        return TL_REAL(mutex_unlock)(m);
+    if (__builtin_expect(!tl_lockops_release_innermost(self, m), 0)) {
+        struct tl_caller caller = TL_CALLER();
+        unlock_slow(self, m, caller.pc, caller.cfa);
+    }
+    return TL_REAL_RESOLVED(mutex_unlock)(m);
 }
