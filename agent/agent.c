@@ -88,6 +88,7 @@ static void default_db_path(char *out, size_t size)
 
 static void fork_prepare(void)
 {
+    tl_collector_fork_prepare();
     tl_graph_fork_prepare();
     tl_thread_fork_prepare();
     tl_misuse_fork_prepare();
@@ -178,7 +179,7 @@ int tl_agent_start(int64_t attach_ns)
                                    .cmdline = cmdline,
                                    .start_ns = attach_ns ? process_start_ns() : tl_now_ns(),
                                    .attach_ns = attach_ns};
-    if (tl_collector_start(tl_options.db, &info) < 0) {
+    if (tl_collector_start(tl_options.db, &info, !attach_ns) < 0) {
         tl_log(TL_LOG_ERROR, "cannot record to %s (%s); running without threadlens",
                tl_options.db, tl_store_error());
         return -1;
@@ -222,7 +223,7 @@ __attribute__((constructor)) static void agent_init(void)
     tl_options_parse(getenv("THREADLENS_OPTIONS")); /* bad entries were named; defaults kept */
     if (tl_agent_start(0) < 0)
         return;
-    atomic_store(&tl_active, 1);
+    tl_collector_activate();
     tl_log(TL_LOG_INFO, "recording to %s", tl_options.db);
 }
 

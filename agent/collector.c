@@ -64,6 +64,8 @@ static int finished;            /* under collector_lock: the process end was wri
 static int all_exited;          /* under collector_lock */
 static int started;             /* under collector_lock: store open in this process */
 static int pending_child;       /* fork child that has not started yet */
+static int open_deferred;       /* under collector_lock: the database is still to be opened */
+static atomic_int open_failed;  /* a deferred open failed: the agent stays off */
 static struct tl_finding *findings; /* every finding written, newest first; collector_lock */
 static int64_t last_tick_ns;
 static char db_file[PATH_MAX];
@@ -429,6 +431,32 @@ static enum collector_work sleep_until_work(void)
     }
 }
 
+static int open_store(void)
+{
+    int rc = tl_store_open(db_file, &proc_info);
+    if (rc == 0)
+        tl_dbfile_remember(db_file);
+    return rc;
+}
+
+/*
+ * A deferred open (tl_collector_start), by whichever thread needs the
+ * database first. collector_lock held.
+ */
+static void open_if_deferred(void)
+{
+    if (!open_deferred)
+        return;
+    open_deferred = 0;
+    if (open_store() == 0)
+        return;
+    tl_log(TL_LOG_ERROR, "cannot record to %s (%s); running without threadlens", db_file,
+           tl_store_error());
+    stopping = 1;
+    atomic_store(&open_failed, 1);
+    atomic_store(&tl_active, 0);
+}
+
 static atomic_int collector_running; /* a collector thread exists (detach waits for it to end) */
 
 static void *collector_loop(void);
@@ -447,6 +475,12 @@ static void *collector_loop(void)
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL); /* the program's signals go to its own threads */
+    TL_REAL(mutex_lock)(&collector_lock);
+    open_if_deferred();
+    int failed = stopping;
+    TL_REAL(mutex_unlock)(&collector_lock);
+    if (failed)
+        return NULL;
     next_tick_ns = tl_mono_ns() + (int64_t)(tl_options.interval * 1e9);
     for (;;) {
         enum collector_work work = sleep_until_work();
@@ -485,7 +519,7 @@ static void wake_collector(void)
 
 void tl_collector_on_signal(int signal)
 {
-    if (!started || wake_fd < 0) {
+    if (!started || wake_fd < 0 || !atomic_load(&collector_running)) {
         tl_signals_flushed();
         return;
     }
@@ -513,7 +547,7 @@ static int start_thread(void)
     return rc == 0 ? 0 : -rc;
 }
 
-int tl_collector_start(const char *db, const struct tl_process_info *info)
+int tl_collector_start(const char *db, const struct tl_process_info *info, int defer_open)
 {
     /* A fork child starts again from the copies kept here: never copy onto themselves. */
     if (db != db_file)
@@ -525,12 +559,13 @@ int tl_collector_start(const char *db, const struct tl_process_info *info)
         snprintf(cmdline_buf, sizeof cmdline_buf, "%s", info->cmdline ? info->cmdline : "");
     proc_info.exe = exe_buf;
     proc_info.cmdline = cmdline_buf;
-    int rc = tl_store_open(db_file, &proc_info);
+    int rc = defer_open ? 0 : open_store();
     if (rc < 0)
         return rc;
-    tl_dbfile_remember(db_file);
+    open_deferred = defer_open;
     rc = start_thread();
     if (rc < 0) {
+        open_deferred = 0;
         tl_store_close();
         return rc;
     }
@@ -623,6 +658,7 @@ void tl_collector_finish(int status, const char *reason)
     int replace = 0;
     tl_collector_ensure_started();
     TL_REAL(mutex_lock)(&collector_lock);
+    open_if_deferred();
     if (started && !finished) {
         int exiting = reason && strcmp(reason, "exit") == 0;
         if (exiting)
@@ -654,6 +690,7 @@ void tl_collector_flush_for_exec(void)
 {
     guard_enter();
     TL_REAL(mutex_lock)(&collector_lock);
+    open_if_deferred();
     if (started && !finished) {
         finishing = 1; /* the image ends here unless exec fails */
         tick_locked();
@@ -693,6 +730,27 @@ void tl_collector_after_fork_child(void)
     pending_child = 1;
 }
 
+/*
+ * Not under collector_lock, which the collector holds for the whole open.
+ * Both sides store first and look second (seq_cst): whichever looks last
+ * sees the other's store, so the agent ends up off.
+ */
+void tl_collector_fork_prepare(void)
+{
+    if (!atomic_load(&collector_running))
+        return;
+    TL_REAL(mutex_lock)(&collector_lock);
+    open_if_deferred();
+    TL_REAL(mutex_unlock)(&collector_lock);
+}
+
+void tl_collector_activate(void)
+{
+    atomic_store(&tl_active, 1);
+    if (atomic_load(&open_failed))
+        atomic_store(&tl_active, 0);
+}
+
 void tl_collector_ensure_started(void)
 {
     if (!pending_child)
@@ -702,7 +760,7 @@ void tl_collector_ensure_started(void)
     info.pid = getpid();
     info.ppid = getppid();
     info.start_ns = tl_now_ns();
-    if (tl_collector_start(db_file, &info) < 0) {
+    if (tl_collector_start(db_file, &info, 0) < 0) {
         tl_log(TL_LOG_ERROR, "cannot record process %d to %s (%s)", info.pid, db_file,
                tl_store_error());
         atomic_store(&tl_active, 0);

@@ -11,14 +11,27 @@
 
 #include "store.h"
 
-/* Opens the database and starts the thread. Returns 0 or a negative TL_E*. */
-int tl_collector_start(const char *db, const struct tl_process_info *info);
+/*
+ * Opens the database and starts the thread. Returns 0 or a negative TL_E*.
+ * With `defer_open` the thread starts first and opens the database itself
+ * (or the exit or exec flush does, if it comes first), so the program does
+ * not wait the few milliseconds a new database takes; a failure then says so
+ * in one line and turns the agent off.
+ */
+int tl_collector_start(const char *db, const struct tl_process_info *info, int defer_open);
+/* Turns the agent on (tl_active) after a start, unless a deferred open has failed. */
+void tl_collector_activate(void);
 /* Last flush before the process ends: writes everything and the process end, prints the summary. */
 void tl_collector_finish(int status, const char *reason);
 /* Before exec: writes everything; the process row says it ended by exec. */
 void tl_collector_flush_for_exec(void);
 /* exec failed: the process goes on. */
 void tl_collector_exec_failed(void);
+/*
+ * Before fork: a deferred open is finished first, so that the child never
+ * inherits SQLite halfway through opening a file (its global locks held).
+ */
+void tl_collector_fork_prepare(void);
 /* Fork child: forget the parent's thread and connection; start again on first need. */
 void tl_collector_after_fork_child(void);
 /* Fork child: starts the collector if it was not started yet in this process. */
