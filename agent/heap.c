@@ -26,7 +26,9 @@ static struct tl_spin table_lock = TL_SPIN_INIT;
 static struct tl_sampled **buckets;         /* under table_lock */
 static size_t bucket_mask;                  /* under table_lock */
 static size_t table_live;                   /* under table_lock */
-_Atomic unsigned char tl_heap_filter[TL_HEAP_FILTER_SIZE]; /* see heap.h */
+_Atomic uint64_t tl_heap_filter[TL_HEAP_FILTER_BITS / 64]; /* see heap.h */
+static struct tl_spin filter_lock = TL_SPIN_INIT;
+static unsigned char filter_counts[TL_HEAP_FILTER_BITS]; /* under filter_lock */
 static struct tl_site *_Atomic all_sites;
 static atomic_uint next_site_id = 1;
 static struct tl_spin free_lock = TL_SPIN_INIT;
@@ -177,18 +179,24 @@ static void entry_put(struct tl_sampled *e)
 }
 
 /*
- * Counts a sampled block in (+1) or out (-1) of its filter byte. A byte that
- * reached 255 stays there: its blocks are always looked up (never missed).
+ * Counts a sampled block in (+1) or out (-1) of its filter bit's count, and
+ * sets the bit while the count is not 0. A count that reached 255 stays
+ * there: its blocks are always looked up (never missed).
  */
 static void filter_add(const void *p, int delta)
 {
-    _Atomic unsigned char *f = &tl_heap_filter[tl_heap_filter_index(p)];
-    unsigned char n = atomic_load_explicit(f, memory_order_relaxed);
-    do {
-        if (n == UCHAR_MAX || (delta < 0 && n == 0))
-            return;
-    } while (!atomic_compare_exchange_weak_explicit(f, &n, (unsigned char)(n + delta),
-                                                    memory_order_relaxed, memory_order_relaxed));
+    size_t i = tl_heap_filter_index(p);
+    tl_spin_lock(&filter_lock);
+    unsigned char n = filter_counts[i];
+    if (n != UCHAR_MAX && (delta > 0 || n > 0)) {
+        filter_counts[i] = (unsigned char)(n + delta);
+        uint64_t bit = (uint64_t)1 << (i % 64);
+        if (filter_counts[i])
+            atomic_fetch_or_explicit(&tl_heap_filter[i / 64], bit, memory_order_relaxed);
+        else
+            atomic_fetch_and_explicit(&tl_heap_filter[i / 64], ~bit, memory_order_relaxed);
+    }
+    tl_spin_unlock(&filter_lock);
 }
 
 /* The sampled block at `p` is gone: out of the filter and its site's live estimate. */
@@ -225,7 +233,8 @@ static void sample(struct tl_thread *self, void *p, size_t size)
     } else if (site && !atomic_exchange(&full_logged, 1)) {
         tl_log(TL_LOG_ERROR, "agent memory limit reached; allocation sites are incomplete");
     }
-    self->heap_until_sample = next_interval(self);
+    self->heap_sample_at = atomic_load_explicit(&self->heap_alloc_bytes, memory_order_relaxed) +
+                           (uint64_t)next_interval(self);
     self->in_agent--;
     errno = saved_errno;
 }
@@ -235,9 +244,10 @@ __attribute__((noinline, cold)) void tl_heap_sample(struct tl_thread *self, void
                                                       size_t size)
 {
     if (self->heap_rng == 0) {
-        /* A new thread's first allocation: its countdown had not started. */
-        self->heap_until_sample += next_interval(self);
-        if (self->heap_until_sample > 0)
+        /* A new thread's first allocation: its sampling point was not set. */
+        uint64_t before = atomic_load_explicit(&self->heap_alloc_bytes, memory_order_relaxed) - size;
+        self->heap_sample_at = before + (uint64_t)next_interval(self);
+        if (self->heap_sample_at > before + size)
             return;
     }
     sample(self, p, size);
@@ -273,6 +283,7 @@ void tl_heap_after_fork_child(void)
 {
     tl_spin_reset(&free_lock);
     tl_spin_reset(&table_lock);
+    tl_spin_reset(&filter_lock);
     /* The child's collector writes the sites again under its own process row. */
     for (struct tl_site *s = atomic_load(&all_sites); s; s = s->next_all) {
         atomic_store(&s->pub.queued, 0);

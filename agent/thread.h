@@ -98,7 +98,7 @@ struct tl_thread {
     struct tl_wait_record wait;    /* what it blocks on now */
     /* Heap counters (heap.h): written by the owner with plain stores, summed by the collector. */
     _Atomic uint64_t heap_alloc_bytes, heap_free_bytes, heap_alloc_count, heap_free_count;
-    int64_t heap_until_sample;     /* bytes left before the next sampled allocation */
+    uint64_t heap_sample_at;       /* heap_alloc_bytes at which the next allocation is sampled */
     uint64_t heap_rng;             /* xorshift state for the sampling intervals */
     unsigned seen_seq;             /* collector only: wait episode seen at seen_ns */
     int64_t seen_ns;               /* collector only: first tick that saw it */

@@ -71,11 +71,14 @@ static int chunk_sizes = CHUNK_UNKNOWN; /* how usable sizes are read; set once *
 
 #define CHUNK_MMAPPED 2 /* IS_MMAPPED in glibc's malloc.c */
 
-/* glibc's musable(): chunk size less the header word(s) the block does not own. */
+/*
+ * glibc's musable(): chunk size less the header word(s) the block does not
+ * own, one, or two for an mmapped chunk (CHUNK_MMAPPED << 2 is that second word).
+ */
 static inline size_t header_usable(const void *p)
 {
     size_t head = ((const size_t *)p)[-1];
-    return (head & ~(size_t)7) - (head & CHUNK_MMAPPED ? 2 : 1) * sizeof(size_t);
+    return (head & ~(size_t)7) - sizeof(size_t) - ((head & CHUNK_MMAPPED) << 2);
 }
 
 /* Whether header_usable() agrees with the real malloc_usable_size() on sample blocks. */
