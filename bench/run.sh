@@ -85,7 +85,8 @@ row() {
 }
 
 tl() { "$bin/threadlens" run --db "$work/run.db" -- "$@"; }
-row "true (fixed cost)" threadlens "" -- true ::: tl true
+true_bin=$(type -P true) # an exec on both sides: the bare side must not be bash's builtin
+row "true (fixed cost)" threadlens "" -- "$true_bin" ::: tl "$true_bin"
 micro=("lock:$bin/tl-bench-lock:$lock_iters" "alloc:$bin/tl-bench-alloc:$alloc_iters")
 for m in "${micro[@]}"; do
     IFS=: read -r name prog iters <<< "$m"
