@@ -327,7 +327,7 @@ static void write_batch(size_t max)
 static void recycle_records(void)
 {
     tl_thread_recycle();
-    tl_lockmap_recycle(tl_now_ns(), backlog == NULL);
+    tl_lockmap_recycle(backlog == NULL);
 }
 
 static int can_write(void)

@@ -32,11 +32,9 @@ static void log_full_once(void)
         tl_log(TL_LOG_ERROR, "lock table full; new locks are not tracked (raise max_locks)");
 }
 
-#define RECYCLE_GRACE_NS 1000000000LL
-
 static struct tl_spin free_lock = TL_SPIN_INIT;
 static struct tl_lock *free_records; /* recycled, linked by next_all; under free_lock */
-static struct tl_lock *limbo;        /* collector only: unlinked, waiting out the grace */
+static struct tl_lock *limbo;        /* collector only: unlinked, waiting out two passes */
 static unsigned recycle_pass;        /* collector only: passes so far */
 static unsigned drains;              /* collector only: drained passes so far */
 
@@ -115,27 +113,32 @@ static int recyclable(struct tl_lock *l)
 }
 
 /*
- * Past the grace period (two passes and a second), a record can be reused:
- * nothing on the application side still looks at it. A lock that was ever
- * waited for may also be named by a blocked-thread or deadlock finding the
- * collector made, which may wait in the publish backlog: such a record waits
- * for two drained passes too (everything published before is then written).
+ * After two passes a record can be reused. No application thread still
+ * looks at it: a correct program destroys a lock only once no thread uses
+ * it (not locking, holding or waiting for it), and a thread's lock cache
+ * checks `live_addr` before it trusts an entry. (A program that destroys a
+ * lock another thread is taking can at worst have that acquisition counted
+ * on another lock's record; the arena is never unmapped.) A lock that was
+ * ever waited for may also be named by a blocked-thread or deadlock finding
+ * the collector made, which may wait in the publish backlog: such a record
+ * waits for two drained passes too (everything published before is then
+ * written).
  */
-static int releasable(const struct tl_lock *l, int64_t now_ns)
+static int releasable(const struct tl_lock *l)
 {
-    if (now_ns - l->limbo_ns < RECYCLE_GRACE_NS || recycle_pass - l->limbo_pass < 2)
+    if (recycle_pass - l->limbo_pass < 2)
         return 0;
     return !atomic_load_explicit(&l->contentions, memory_order_relaxed) ||
            drains - l->limbo_drains >= 2;
 }
 
 /* Limbo records past the grace period go to the free list; pinned ones stay out for good. */
-static void release_limbo(int64_t now_ns)
+static void release_limbo(void)
 {
     struct tl_lock **link = &limbo;
     while (*link) {
         struct tl_lock *l = *link;
-        if (!releasable(l, now_ns)) {
+        if (!releasable(l)) {
             link = &l->next_all;
             continue;
         }
@@ -153,11 +156,11 @@ static void release_limbo(int64_t now_ns)
  * The head of all_locks is never unlinked: threads push there with a CAS.
  * Everything behind it is changed by the collector alone.
  */
-void tl_lockmap_recycle(int64_t now_ns, int drained)
+void tl_lockmap_recycle(int drained)
 {
     recycle_pass++;
     drains += drained != 0;
-    release_limbo(now_ns);
+    release_limbo();
     struct tl_lock *prev = atomic_load_explicit(&all_locks, memory_order_acquire);
     if (!prev)
         return;
@@ -168,7 +171,6 @@ void tl_lockmap_recycle(int64_t now_ns, int drained)
             continue;
         }
         prev->next_all = next;
-        l->limbo_ns = now_ns;
         l->limbo_pass = recycle_pass;
         l->limbo_drains = drains;
         l->next_all = limbo;

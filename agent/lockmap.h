@@ -7,7 +7,7 @@
  * after tl_publish(). Records live in the arena.
  *
  * Recycling: a retired record whose row is written goes back to a free list
- * (tl_lockmap_recycle, collector only), after a grace period, unless it is
+ * (tl_lockmap_recycle, collector only), two passes later, unless it is
  * pinned: part of a lock-order edge or of a misuse finding, whose records
  * keep pointing at it. So a program that makes and destroys locks for ever
  * costs the agent the locks alive at once, not every lock ever made.
@@ -54,7 +54,6 @@ struct tl_lock {
     atomic_uchar pinned;           /* referenced by an edge or a finding: never recycled */
     unsigned limbo_pass;           /* collector only: recycling pass that unlinked it */
     unsigned limbo_drains;         /* collector only: drained passes by then */
-    int64_t limbo_ns;              /* collector only: when */
 };
 
 int tl_lockmap_init(unsigned order);
@@ -73,12 +72,12 @@ static inline void tl_lockmap_pin(struct tl_lock *l)
         atomic_store(&l->pinned, 1);
 }
 /*
- * Collector only, once per tick after its writes: retired records that are
+ * Collector only, after each pass's writes: retired records that are
  * written and unpinned leave the list of all records, and go back to the
- * free list after a grace period (lockmap.c says how long). `drained`: the
- * tick wrote everything it had taken from the publish queue.
+ * free list two passes later (lockmap.c says why that is enough). `drained`:
+ * the pass wrote everything it had taken from the publish queue.
  */
-void tl_lockmap_recycle(int64_t now_ns, int drained);
+void tl_lockmap_recycle(int drained);
 /* Retires the record of `addr`, if any. */
 void tl_lockmap_retire(uintptr_t addr);
 uint32_t tl_lockmap_count(void);
