@@ -232,16 +232,21 @@ static void test_lockmap_recycles_destroyed_record(void **state)
     atomic_store(&old->acquisitions, 5);
     uint32_t old_id = old->id;
     assert_non_null(tl_lockmap_get(lock_addr(), TL_LOCK_MUTEX, 3, 0)); /* the list's head */
+    assert_int_equal(atomic_load(&old->live_addr), a);
     tl_lockmap_retire(a);
+    assert_int_equal(atomic_load(&old->live_addr), 0); /* thread caches miss from now on */
     recycle_passes(1);
     assert_true(in_all_list(old)); /* its retirement is not written yet */
     drain_publish_queue();
     recycle_passes(1);
     assert_false(in_all_list(old)); /* written: unlinked, in limbo */
-    recycle_passes(3);
+    uintptr_t early = 0;
+    assert_false(reused_soon(old, &early)); /* one pass in limbo is not enough */
+    recycle_passes(2);
     uintptr_t b = 0;
     assert_true(reused_soon(old, &b));
     assert_int_equal(old->addr, b);
+    assert_int_equal(atomic_load(&old->live_addr), b);
     assert_true(old->id > old_id);
     assert_int_equal(old->kind, TL_LOCK_MUTEX);
     assert_int_equal(old->first_thread, 7);

@@ -61,6 +61,21 @@ static void test_publish_twice_queued_once(void **state)
     assert_null(tl_publish_take_all());
 }
 
+static void test_publish_pushes_count_queued_records(void **state)
+{
+    (void)state;
+    struct record a = {.pub.type = TL_PUB_LOCK}, b = {.pub.type = TL_PUB_EDGE};
+    unsigned before = tl_publish_pushes();
+    tl_publish(&a.pub);
+    tl_publish(&a.pub); /* already queued: not pushed again */
+    tl_publish(&b.pub);
+    assert_int_equal(tl_publish_pushes() - before, 2);
+    done_all(tl_publish_take_all());
+    tl_publish(&a.pub);
+    assert_int_equal(tl_publish_pushes() - before, 3);
+    done_all(tl_publish_take_all());
+}
+
 static void test_publish_take_all_oldest_first(void **state)
 {
     (void)state;
@@ -191,6 +206,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_publish_empty_queue_takes_null),
         cmocka_unit_test(test_publish_twice_queued_once),
+        cmocka_unit_test(test_publish_pushes_count_queued_records),
         cmocka_unit_test(test_publish_take_all_oldest_first),
         cmocka_unit_test(test_publish_requeue_after_done),
         cmocka_unit_test(test_publish_reset_drops_queue),
