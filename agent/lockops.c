@@ -23,6 +23,15 @@
 
 #define find_held(self, addr) tl_lockops_find_held((self), (const void *)(addr))
 
+int tl_lockops_fresh_and_ordered_deep(struct tl_thread *self, const struct tl_lock *lock,
+                                      const void *addr)
+{
+    for (int i = 0; i < self->nheld; i++)
+        if (!tl_lockops_fresh_and_ordered_after(self, &self->held[i], lock, addr))
+            return 0;
+    return 1;
+}
+
 /* A miss in the thread's lock cache (lockops.h): the shared map, then the cache. */
 __attribute__((noinline, cold))
 struct tl_lock *tl_lockops_lock_slow(struct tl_thread *self, const void *addr,
