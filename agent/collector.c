@@ -324,10 +324,10 @@ static void write_batch(size_t max)
 }
 
 /* Records of gone threads and locks whose rows are written; after the writes. */
-static void recycle_records(void)
+static void recycle_records(int tick)
 {
     tl_thread_recycle();
-    tl_lockmap_recycle(backlog == NULL);
+    tl_lockmap_recycle(backlog == NULL, tick);
 }
 
 static int can_write(void)
@@ -356,7 +356,7 @@ static void drain_locked(void)
     if (!can_write() || !begin_or_stop())
         return;
     write_batch(TICK_BATCH);
-    recycle_records();
+    recycle_records(0);
     commit_or_stop();
     drain_ns += tl_mono_ns() - start;
 }
@@ -381,7 +381,7 @@ static void tick_locked(void)
         tl_store_lock_counts(l);
     take_sample(tl_now_ns());
     write_thread_states(tl_now_ns());
-    recycle_records();
+    recycle_records(1);
     commit_or_stop();
     last_tick_ns = tl_mono_ns() - start + drain_ns;
     drain_ns = 0;

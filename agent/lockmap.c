@@ -37,6 +37,9 @@ static struct tl_lock *free_records; /* recycled, linked by next_all; under free
 static struct tl_lock *limbo;        /* collector only: unlinked, waiting out two passes */
 static unsigned recycle_pass;        /* collector only: passes so far */
 static unsigned drains;              /* collector only: drained passes so far */
+static atomic_uint retires;          /* records retired so far (wraps) */
+static unsigned retires_walked;      /* collector only: `retires` at the last walk */
+static size_t listed;                /* collector only: records the last walk left in all_locks */
 
 /*
  * A recycled record, reset. `retired` stays set and `live_addr` 0 until the
@@ -155,19 +158,31 @@ static void release_limbo(void)
 /*
  * The head of all_locks is never unlinked: threads push there with a CAS.
  * Everything behind it is changed by the collector alone.
+ *
+ * A walk costs the whole list. A drain pass walks only once the records
+ * retired since the last walk reach an eighth of those listed: a program
+ * with a million live locks and some churn would otherwise pay a million
+ * steps twenty times a second; this way each retired record pays at most
+ * eight, and a tick (`thorough`) still walks every time.
  */
-void tl_lockmap_recycle(int drained)
+void tl_lockmap_recycle(int drained, int thorough)
 {
     recycle_pass++;
     drains += drained != 0;
     release_limbo();
+    unsigned retired_now = atomic_load(&retires);
+    if (!thorough && (size_t)(retired_now - retires_walked) * 8 < listed)
+        return;
+    retires_walked = retired_now;
     struct tl_lock *prev = atomic_load_explicit(&all_locks, memory_order_acquire);
+    listed = 0;
     if (!prev)
         return;
     for (struct tl_lock *l = prev->next_all, *next; l; l = next) {
         next = l->next_all;
         if (!recyclable(l)) {
             prev = l;
+            listed++;
             continue;
         }
         prev->next_all = next;
@@ -188,6 +203,7 @@ void tl_lockmap_retire(uintptr_t addr)
         return;
     atomic_store(&l->live_addr, 0);
     atomic_store(&l->retired, 1);
+    atomic_fetch_add_explicit(&retires, 1, memory_order_relaxed);
     atomic_store(&l->destroyed_ns, tl_now_ns());
     tl_publish(&l->pub);
 }

@@ -76,8 +76,10 @@ static inline void tl_lockmap_pin(struct tl_lock *l)
  * written and unpinned leave the list of all records, and go back to the
  * free list two passes later (lockmap.c says why that is enough). `drained`:
  * the pass wrote everything it had taken from the publish queue.
+ * `thorough`: a tick, which always looks at every record; a drain pass looks
+ * only once enough were retired since.
  */
-void tl_lockmap_recycle(int drained);
+void tl_lockmap_recycle(int drained, int thorough);
 /* Retires the record of `addr`, if any. */
 void tl_lockmap_retire(uintptr_t addr);
 uint32_t tl_lockmap_count(void);

@@ -195,11 +195,11 @@ static void test_lockmap_get_with_stack_records_first_stack(void **state)
     assert_null(plain->first_stack);
 }
 
-/* Runs drained recycling passes. */
+/* Runs drained recycling passes, as ticks do. */
 static void recycle_passes(int n)
 {
     for (int i = 0; i < n; i++)
-        tl_lockmap_recycle(1);
+        tl_lockmap_recycle(1, 1);
 }
 
 static int in_all_list(const struct tl_lock *l)
@@ -258,6 +258,51 @@ static void test_lockmap_recycles_destroyed_record(void **state)
     drain_publish_queue();
 }
 
+static size_t all_list_length(void)
+{
+    size_t n = 0;
+    for (struct tl_lock *x = tl_lockmap_all(); x; x = x->next_all)
+        n++;
+    return n;
+}
+
+static void test_lockmap_drain_pass_walks_once_an_eighth_retired(void **state)
+{
+    (void)state;
+    enum { N = 256 };
+    static uintptr_t addrs[N];
+    static struct tl_lock *locks[N];
+    for (int i = 0; i < N; i++) {
+        addrs[i] = lock_addr();
+        locks[i] = tl_lockmap_get(addrs[i], TL_LOCK_MUTEX, 5, 0);
+    }
+    assert_non_null(tl_lockmap_get(lock_addr(), TL_LOCK_MUTEX, 5, 0)); /* the list's head */
+    drain_publish_queue();
+    recycle_passes(1); /* a tick's walk: every record listed */
+    size_t listed = all_list_length() - 1;
+    size_t enough = (listed + 7) / 8;
+    assert_true(enough < N);
+    tl_lockmap_retire(addrs[0]);
+    drain_publish_queue();
+    tl_lockmap_recycle(1, 0);
+    assert_true(in_all_list(locks[0])); /* one retired: a drain pass does not walk */
+    tl_lockmap_recycle(1, 1);
+    assert_false(in_all_list(locks[0])); /* a tick does */
+    listed = all_list_length() - 1;
+    enough = (listed + 7) / 8;
+    for (size_t i = 1; i < enough; i++)
+        tl_lockmap_retire(addrs[i]);
+    drain_publish_queue();
+    tl_lockmap_recycle(1, 0);
+    assert_true(in_all_list(locks[1])); /* one short of an eighth */
+    tl_lockmap_retire(addrs[enough]);
+    drain_publish_queue();
+    tl_lockmap_recycle(1, 0);
+    for (size_t i = 1; i <= enough; i++)
+        assert_false(in_all_list(locks[i])); /* an eighth: the drain pass walks */
+    assert_true(in_all_list(locks[enough + 1]));
+}
+
 static void test_lockmap_pinned_record_never_recycled(void **state)
 {
     (void)state;
@@ -287,6 +332,7 @@ int main(void)
         cmocka_unit_test(test_lockmap_new_and_retired_records_published),
         cmocka_unit_test(test_lockmap_get_with_stack_records_first_stack),
         cmocka_unit_test(test_lockmap_recycles_destroyed_record),
+        cmocka_unit_test(test_lockmap_drain_pass_walks_once_an_eighth_retired),
         cmocka_unit_test(test_lockmap_pinned_record_never_recycled),
     };
     return cmocka_run_group_tests(tests, setup_group, NULL);
