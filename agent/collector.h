@@ -1,8 +1,9 @@
 /*
  * collector.h - the agent's own thread. Every `interval` it takes the
  * publish queue and writes it, with a sample and re-evaluated finding
- * severities, in one SQLite transaction. Application threads never wait for
- * it: they only push to the queue. collector_lock (a real, uninterposed
+ * severities, in one SQLite transaction; between ticks, a queue that grew
+ * long is written in drain passes. Application threads never wait for it:
+ * they only push to the queue. collector_lock (a real, uninterposed
  * mutex) serialises the ticks with the exit and exec flushes, which run on
  * whichever thread is leaving.
  */

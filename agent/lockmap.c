@@ -135,7 +135,7 @@ static int releasable(const struct tl_lock *l)
            drains - l->limbo_drains >= 2;
 }
 
-/* Limbo records past the grace period go to the free list; pinned ones stay out for good. */
+/* Limbo records that waited their passes go to the free list; pinned ones stay out for good. */
 static void release_limbo(void)
 {
     struct tl_lock **link = &limbo;
