@@ -392,6 +392,11 @@ static void tick_locked(void)
 
 enum collector_work { WORK_TICK, WORK_DRAIN };
 
+static void schedule_next_tick(void)
+{
+    next_tick_ns = tl_mono_ns() + (int64_t)(tl_options.interval * 1e9);
+}
+
 static int queue_is_long(void)
 {
     return tl_publish_pushes() - pushes_taken >= DRAIN_AT;
@@ -481,11 +486,11 @@ static void *collector_loop(void)
     TL_REAL(mutex_unlock)(&collector_lock);
     if (failed)
         return NULL;
-    next_tick_ns = tl_mono_ns() + (int64_t)(tl_options.interval * 1e9);
+    schedule_next_tick();
     for (;;) {
         enum collector_work work = sleep_until_work();
         if (work == WORK_TICK)
-            next_tick_ns = tl_mono_ns() + (int64_t)(tl_options.interval * 1e9);
+            schedule_next_tick();
         TL_REAL(mutex_lock)(&collector_lock);
         if (stopping) {
             TL_REAL(mutex_unlock)(&collector_lock);
@@ -730,11 +735,6 @@ void tl_collector_after_fork_child(void)
     pending_child = 1;
 }
 
-/*
- * Not under collector_lock, which the collector holds for the whole open.
- * Both sides store first and look second (seq_cst): whichever looks last
- * sees the other's store, so the agent ends up off.
- */
 void tl_collector_fork_prepare(void)
 {
     if (!atomic_load(&collector_running))
@@ -744,6 +744,11 @@ void tl_collector_fork_prepare(void)
     TL_REAL(mutex_unlock)(&collector_lock);
 }
 
+/*
+ * Not under collector_lock, which the collector holds for the whole open.
+ * Both sides store first and look second (seq_cst): whichever looks last
+ * sees the other's store, so the agent ends up off.
+ */
 void tl_collector_activate(void)
 {
     atomic_store(&tl_active, 1);

@@ -79,11 +79,12 @@ static inline int tl_heap_maybe_sampled(const void *p)
     return (atomic_load_explicit(&tl_heap_filter[i / 64], memory_order_relaxed) >> (i % 64)) & 1;
 }
 
-/* A plain add to a counter only its owner writes: no locked instruction. */
-static inline void tl_heap_add(_Atomic uint64_t *counter, uint64_t n)
+/* A plain add to a counter only its owner writes: no locked instruction. Returns the sum. */
+static inline uint64_t tl_heap_add(_Atomic uint64_t *counter, uint64_t n)
 {
-    atomic_store_explicit(counter, atomic_load_explicit(counter, memory_order_relaxed) + n,
-                          memory_order_relaxed);
+    uint64_t sum = atomic_load_explicit(counter, memory_order_relaxed) + n;
+    atomic_store_explicit(counter, sum, memory_order_relaxed);
+    return sum;
 }
 
 /*
@@ -95,8 +96,7 @@ static inline void tl_heap_add(_Atomic uint64_t *counter, uint64_t n)
  */
 static inline void tl_heap_on_alloc(struct tl_thread *self, void *p, size_t size)
 {
-    uint64_t bytes = atomic_load_explicit(&self->heap_alloc_bytes, memory_order_relaxed) + size;
-    atomic_store_explicit(&self->heap_alloc_bytes, bytes, memory_order_relaxed);
+    uint64_t bytes = tl_heap_add(&self->heap_alloc_bytes, size);
     tl_heap_add(&self->heap_alloc_count, 1);
     if (__builtin_expect(bytes >= self->heap_sample_at, 0))
         tl_heap_sample(self, p, size);
