@@ -108,16 +108,61 @@ struct tl_stack *tl_stack_of_held(const struct tl_frame *frames, int n, struct t
 }
 
 /*
- * Return addresses only, so libgcc's unwinder (glibc's backtrace()) does it:
- * libunwind blocks and unblocks every signal around each frame it looks up
- * (two system calls a frame), which made captures the agent's main cost on
- * programs that make many short-lived threads and locks. libunwind stays for
- * tl_stack_unwind(), which needs each frame's stack pointer.
+ * Return addresses only, so a tracer that reads them does it, never libunwind's
+ * unw_step(): that one blocks and unblocks every signal around each frame it
+ * looks up (two system calls a frame), which made captures the agent's main
+ * cost on programs that make many short-lived threads and locks. libunwind
+ * stays for tl_stack_unwind(), which needs each frame's stack pointer.
+ *
+ * Two tracers. glibc's backtrace() (libgcc's unwinder) reads each frame's CFI
+ * afresh, about 1,700 instructions a frame, 15,000 for a heap sample's
+ * stack. libunwind's unw_backtrace() keeps a per-thread cache of frame rules
+ * and then costs about 2,000 for the whole stack; but its cache is 256 KiB of
+ * resident memory per thread, and filling it costs tens of microseconds
+ * (signal masks, mmap, page faults). So a thread moves to it only after
+ * TL_STACK_FAST_AFTER captures, which short-lived threads never reach, and at
+ * most TL_STACK_FAST_THREADS threads hold a cache at once (one slot each,
+ * given back at exit).
  */
+static atomic_int fast_slots_free = TL_STACK_FAST_THREADS;
+static __thread unsigned captures_here; /* this thread's captures, up to TL_STACK_FAST_AFTER */
+static __thread int fast_here;          /* this thread holds a slot */
+
+static int take_fast_slot(void)
+{
+    int n = atomic_load_explicit(&fast_slots_free, memory_order_relaxed);
+    while (n > 0)
+        if (atomic_compare_exchange_weak(&fast_slots_free, &n, n - 1))
+            return 1;
+    return 0;
+}
+
+static int trace(void **raw, int max)
+{
+    if (!fast_here && ++captures_here >= TL_STACK_FAST_AFTER) {
+        captures_here = 0; /* no slot: ask again TL_STACK_FAST_AFTER captures later */
+        fast_here = take_fast_slot();
+    }
+    return fast_here ? unw_backtrace(raw, max) : backtrace(raw, max);
+}
+
+int tl_stack_fast_slots_free(void)
+{
+    return atomic_load(&fast_slots_free);
+}
+
+void tl_stack_thread_exit(void)
+{
+    if (fast_here) {
+        fast_here = 0;
+        atomic_fetch_add(&fast_slots_free, 1);
+    }
+}
+
 struct tl_stack *tl_stack_capture(void)
 {
     void *raw[TL_STACK_MAX + 8];
-    int n = backtrace(raw, (int)(sizeof raw / sizeof raw[0]));
+    int n = trace(raw, (int)(sizeof raw / sizeof raw[0]));
     uintptr_t pcs[TL_STACK_MAX];
     unsigned k = 0;
     for (int i = 0; i < n && k < max_depth; i++)
@@ -129,6 +174,7 @@ struct tl_stack *tl_stack_capture(void)
 void tl_stack_after_fork_child(void)
 {
     tl_spin_reset(&stack_lock);
+    atomic_store(&fast_slots_free, TL_STACK_FAST_THREADS - fast_here); /* the other threads are gone */
 }
 
 void tl_stack_fork_prepare(void)

@@ -63,6 +63,16 @@ struct tl_stack *tl_stack_from_frames(const struct tl_frame *frames, int n, int 
 struct tl_stack *tl_stack_of_held(const struct tl_frame *frames, int n, struct tl_caller caller);
 /* Captures and interns the current stack. NULL on failure. Guard must be set. */
 struct tl_stack *tl_stack_capture(void);
+/*
+ * tl_stack_capture() moves a thread to the faster tracer with a cache after
+ * this many captures, for at most this many threads at once (stack.c).
+ */
+#define TL_STACK_FAST_AFTER 64
+#define TL_STACK_FAST_THREADS 16
+/* Slots of the faster tracer no thread holds. */
+int tl_stack_fast_slots_free(void);
+/* The calling thread is exiting: gives back its fast tracer's slot, if it has one. */
+void tl_stack_thread_exit(void);
 /* Fork child: the table lock may have been held by a vanished thread. */
 void tl_stack_after_fork_child(void);
 

@@ -10,6 +10,7 @@
 #include "addrmap.h"
 #include "arena.h"
 #include "clock.h"
+#include "stack.h"
 #include "errors.h"
 #include "lockops.h"
 #include "procstat.h"
@@ -262,6 +263,7 @@ void tl_thread_finished(struct tl_thread *t)
         return;
     t->in_agent++;
     tl_lockops_thread_exit(t);
+    tl_stack_thread_exit();
     int expected = TL_END_NONE;
     atomic_compare_exchange_strong(&t->end_how, &expected, TL_END_CANCEL);
     atomic_store(&t->end_ns, tl_now_ns());
