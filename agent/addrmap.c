@@ -60,3 +60,19 @@ void tl_addrmap_clear(struct tl_addrmap *m)
     /* Private anonymous memory reads back as zeros after MADV_DONTNEED, for free. */
     madvise(m->slots, (m->mask + 1) * sizeof(struct tl_addrmap_slot), MADV_DONTNEED);
 }
+
+int tl_addrmap_copy(struct tl_addrmap *to, struct tl_addrmap *from)
+{
+    for (size_t i = 0; from->slots && i <= from->mask; i++) {
+        struct tl_addrmap_slot *s = &from->slots[i];
+        uintptr_t key = atomic_load_explicit(&s->key, memory_order_acquire);
+        void *value = atomic_load_explicit(&s->value, memory_order_acquire);
+        if (!key || !value)
+            continue;
+        struct tl_addrmap_slot *t = tl_addrmap_slot(to, key, 1);
+        if (!t)
+            return TL_EFULL;
+        atomic_store_explicit(&t->value, value, memory_order_release);
+    }
+    return 0;
+}

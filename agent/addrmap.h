@@ -36,5 +36,10 @@ int tl_addrmap_init(struct tl_addrmap *m, unsigned order);
 struct tl_addrmap_slot *tl_addrmap_slot(struct tl_addrmap *m, uintptr_t key, int create);
 /* Forgets every key (fork child). Not safe against concurrent users. */
 void tl_addrmap_clear(struct tl_addrmap *m);
+/*
+ * Inserts every key of `from` whose value is set into `to`, with its value.
+ * Returns 0, or TL_EFULL. The caller keeps inserters out of `from` meanwhile.
+ */
+int tl_addrmap_copy(struct tl_addrmap *to, struct tl_addrmap *from);
 
 #endif

@@ -1,10 +1,12 @@
-/* stack.c - libunwind capture and interning of call stacks (see stack.h). */
+/* stack.c - capture (libgcc and libunwind) and interning of call stacks (see stack.h). */
 #include "stack.h"
 
 #define UNW_LOCAL_ONLY
-#include <libunwind.h>
+#include <dlfcn.h>
 #include <execinfo.h>
+#include <libunwind.h>
 #include <string.h>
+#include <unwind.h>
 
 #include "arena.h"
 #include "spin.h"
@@ -16,6 +18,33 @@ static struct tl_stack *table[TABLE_SIZE]; /* under stack_lock */
 static unsigned max_depth = 24;            /* set at init */
 static uintptr_t agent_lo, agent_hi;       /* our own text, set at init */
 
+/*
+ * libgcc's unwinder, looked up in libgcc_s by version: libunwind exports the
+ * same unversioned names (built on unw_step), and the link would bind to
+ * those. They stay as the fallback when libgcc_s cannot be found.
+ */
+static struct {
+    _Unwind_Reason_Code (*backtrace)(_Unwind_Trace_Fn, void *);
+    _Unwind_Ptr (*get_ip)(struct _Unwind_Context *);
+    _Unwind_Word (*get_cfa)(struct _Unwind_Context *);
+} unwinder = {_Unwind_Backtrace, _Unwind_GetIP, _Unwind_GetCFA};
+
+static void find_libgcc_unwinder(void)
+{
+    void *gcc = dlopen("libgcc_s.so.1", RTLD_LAZY | RTLD_NOLOAD); /* loaded by backtrace() */
+    if (!gcc)
+        return;
+    void *bt = dlvsym(gcc, "_Unwind_Backtrace", "GCC_3.3");
+    void *ip = dlvsym(gcc, "_Unwind_GetIP", "GCC_3.0");
+    void *cfa = dlvsym(gcc, "_Unwind_GetCFA", "GCC_3.3");
+    if (bt && ip && cfa) {
+        *(void **)&unwinder.backtrace = bt;
+        *(void **)&unwinder.get_ip = ip;
+        *(void **)&unwinder.get_cfa = cfa;
+    }
+    dlclose(gcc);
+}
+
 void tl_stack_init(unsigned depth, uintptr_t lo, uintptr_t hi)
 {
     if (depth < 1)
@@ -25,6 +54,7 @@ void tl_stack_init(unsigned depth, uintptr_t lo, uintptr_t hi)
     agent_hi = hi;
     void *warm[1];
     backtrace(warm, 1); /* loads libgcc's unwinder now, not inside some wrapper later */
+    find_libgcc_unwinder();
 }
 
 static int in_agent_text(uintptr_t pc)
@@ -32,25 +62,38 @@ static int in_agent_text(uintptr_t pc)
     return pc >= agent_lo && pc < agent_hi;
 }
 
+struct walk {
+    struct tl_frame *out;
+    int max, n;
+    int seen; /* frames visited, tl_stack_unwind's own first */
+};
+
+/*
+ * A context's IP is a return address into its frame and its CFA the callee's,
+ * which is this frame's stack pointer at the call: libunwind's UNW_REG_SP.
+ */
+static _Unwind_Reason_Code walk_frame(struct _Unwind_Context *ctx, void *arg)
+{
+    struct walk *w = arg;
+    uintptr_t pc = unwinder.get_ip(ctx);
+    if (pc == 0 || w->n == w->max)
+        return _URC_END_OF_STACK;
+    if (w->seen++ > 0 && !in_agent_text(pc))
+        w->out[w->n++] = (struct tl_frame){pc, unwinder.get_cfa(ctx)};
+    return _URC_NO_REASON;
+}
+
+/*
+ * libgcc's unwinder, which gives each frame's CFA: libunwind's unw_step()
+ * blocks and unblocks every signal around each frame and checks each address
+ * with mincore(), several system calls a frame, which made a program that
+ * keeps learning lock edges (memcached's hashed item locks) twice as slow.
+ */
 int tl_stack_unwind(struct tl_frame *out, int max)
 {
-    unw_context_t ctx;
-    unw_cursor_t cursor;
-    if (unw_getcontext(&ctx) != 0 || unw_init_local(&cursor, &ctx) != 0)
-        return 0;
-    int n = 0;
-    while (n < max && unw_step(&cursor) > 0) {
-        unw_word_t ip, sp;
-        if (unw_get_reg(&cursor, UNW_REG_IP, &ip) != 0 || ip == 0)
-            break;
-        unw_get_reg(&cursor, UNW_REG_SP, &sp);
-        if (in_agent_text(ip))
-            continue; /* our own frames (interposers, trampoline) are noise to the user */
-        out[n].pc = ip;
-        out[n].sp = sp;
-        n++;
-    }
-    return n;
+    struct walk w = {out, max, 0, 0};
+    unwinder.backtrace(walk_frame, &w);
+    return w.n;
 }
 
 static uint64_t hash_pcs(const uintptr_t *pcs, unsigned n)
@@ -108,13 +151,8 @@ struct tl_stack *tl_stack_of_held(const struct tl_frame *frames, int n, struct t
 }
 
 /*
- * Return addresses only, so a tracer that reads them does it, never libunwind's
- * unw_step(): that one blocks and unblocks every signal around each frame it
- * looks up (two system calls a frame), which made captures the agent's main
- * cost on programs that make many short-lived threads and locks. libunwind
- * stays for tl_stack_unwind(), which needs each frame's stack pointer.
- *
- * Two tracers. glibc's backtrace() (libgcc's unwinder) reads each frame's CFI
+ * Return addresses only, so a tracer that reads them does it, never
+ * unw_step() (see tl_stack_unwind). Two tracers. glibc's backtrace() (libgcc's unwinder) reads each frame's CFI
  * afresh, about 1,700 instructions a frame, 15,000 for a heap sample's
  * stack. libunwind's unw_backtrace() keeps a per-thread cache of frame rules
  * and then costs about 2,000 for the whole stack; but its cache is 256 KiB of

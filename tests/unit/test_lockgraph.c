@@ -386,6 +386,38 @@ static int oracle_distance(int n, int *const *adj, const int *nadj, int src, int
  * 10,000 locks in a chain plus random forward edges: a DAG, so no search finds
  * a cycle. Then back edges close cycles whose length is the forward distance + 1.
  */
+/* The edge table starts small and doubles: every edge stays findable across the copies. */
+static void test_lockgraph_edges_found_after_table_grows(void **state)
+{
+    (void)state;
+    enum { FROM = 64, TO = 768 }; /* 49152 edges: three doublings past 16k slots */
+    struct tl_lock **from = malloc(FROM * sizeof *from), **to = malloc(TO * sizeof *to);
+    struct tl_edge **made = malloc(FROM * TO * sizeof *made);
+    assert_non_null(from);
+    assert_non_null(to);
+    assert_non_null(made);
+    for (int i = 0; i < FROM; i++)
+        from[i] = new_lock();
+    for (int j = 0; j < TO; j++)
+        to[j] = new_lock();
+    uint32_t before = tl_graph_edge_count();
+    for (int i = 0; i < FROM; i++)
+        for (int j = 0; j < TO; j++) {
+            made[i * TO + j] = edge(from[i], to[j]);
+            assert_ptr_equal(tl_graph_find(from[i], to[j]), made[i * TO + j]);
+        }
+    assert_int_equal(tl_graph_edge_count() - before, FROM * TO);
+    int lost = 0;
+    for (int i = 0; i < FROM; i++)
+        for (int j = 0; j < TO; j++)
+            lost += tl_graph_find(from[i], to[j]) != made[i * TO + j];
+    assert_int_equal(lost, 0);
+    assert_null(tl_graph_find(to[0], from[0])); /* and no edge appears that was never added */
+    free(from);
+    free(to);
+    free(made);
+}
+
 static void test_lockgraph_large_graph_cycle_length(void **state)
 {
     (void)state;
@@ -501,6 +533,7 @@ int main(void)
         cmocka_unit_test(test_lockgraph_two_readers_both_orders_not_cycle),
         cmocka_unit_test(test_lockgraph_edge_without_modes_not_followed),
         cmocka_unit_test(test_lockgraph_cycle_longer_than_max_not_written),
+        cmocka_unit_test(test_lockgraph_edges_found_after_table_grows),
         cmocka_unit_test(test_lockgraph_large_graph_cycle_length),
         cmocka_unit_test(test_lockgraph_queue_overflow_returns_efull),
     };

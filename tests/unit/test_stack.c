@@ -105,6 +105,48 @@ static void test_stack_slots_bounded_and_given_back(void **state)
     }
 }
 
+static uintptr_t unwind_cfa; /* unwind_and_capture's CFA */
+
+/* Unwinds with stack pointers and captures from one place; noinline keeps both frames. */
+__attribute__((noinline)) static int unwind_and_capture(struct tl_frame *frames, int max,
+                                                        struct tl_stack **captured)
+{
+    unwind_cfa = (uintptr_t)__builtin_dwarf_cfa();
+    int n = tl_stack_unwind(frames, max);
+    *captured = tl_stack_capture();
+    __asm__ volatile("" ::: "memory");
+    return n;
+}
+
+__attribute__((noinline)) static int one_level_down(struct tl_frame *frames, int max,
+                                                    struct tl_stack **captured)
+{
+    int n = unwind_and_capture(frames, max, captured);
+    __asm__ volatile("" ::: "memory");
+    return n;
+}
+
+static void test_stack_unwind_frames_match_capture_and_climb(void **state)
+{
+    (void)state;
+    struct tl_frame frames[TL_STACK_MAX];
+    struct tl_stack *captured;
+    int n = one_level_down(frames, TL_STACK_MAX, &captured);
+    assert_true(n >= 3);
+    /*
+     * frames[0] and the capture's pc[1] are return addresses into
+     * unwind_and_capture from its two calls (the capture's pc[0] lies in
+     * stack.c); from one_level_down outwards the two must agree.
+     */
+    assert_int_equal((unsigned)n, captured->depth - 1);
+    for (int i = 1; i < n; i++) {
+        assert_int_equal(frames[i].pc, captured->pc[i + 1]);
+        assert_true(frames[i].sp > frames[i - 1].sp); /* the stack grows down */
+    }
+    /* A frame's sp is its callee's CFA: what tl_stack_of_held compares with TL_CALLER(). */
+    assert_int_equal(frames[1].sp, unwind_cfa);
+}
+
 static void test_stack_equal_stacks_interned_once(void **state)
 {
     (void)state;
@@ -124,6 +166,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stack_same_frames_before_and_after_the_switch),
         cmocka_unit_test(test_stack_slots_bounded_and_given_back),
+        cmocka_unit_test(test_stack_unwind_frames_match_capture_and_climb),
         cmocka_unit_test(test_stack_equal_stacks_interned_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
