@@ -6,6 +6,11 @@
 # sides alike, and prints the medians and their ratio:
 #   tl-bench-lock, tl-bench-alloc   microbenchmarks (bench/*.c)
 #   pigz -p 2, zstd -T2, xz -T2     real threaded programs on a deterministic input
+#   memcached -t 4         a server under a client load (tl-bench-memcached-load,
+#                          4 connections of set+get pairs): the client's time
+#                          for the load, so the ratio is the inverse of throughput;
+#                          "cold" times the server's first sight of the keys (the
+#                          agent learns thousands of lock edges), "warm" a second pass
 #   true                   the fixed cost of a run (launch, database, exit report)
 # Tools: threadlens (`threadlens run`); ThreadSanitizer (the microbenchmarks
 # rebuilt with -fsanitize=thread); Helgrind and heaptrack where installed.
@@ -14,8 +19,9 @@
 # like for like); its rows say "iters/100". Timings only, never a pass/fail.
 #
 # usage: bash bench/run.sh      environment: ROUNDS (default 5), BUILD (default
-#        build-release), LOCK_ITERS (20000000), ALLOC_ITERS (10000000), ONLY (regex
-#        on "benchmark tool" to run a subset), SKIP_REAL=1 (microbenchmarks only)
+#        build-release), LOCK_ITERS (20000000), ALLOC_ITERS (10000000),
+#        MEMCACHED_OPS (set+get pairs per connection, 5000), ONLY (regex on
+#        "benchmark tool" to run a subset), SKIP_REAL=1 (microbenchmarks only)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -24,6 +30,7 @@ build=${BUILD:-build-release}
 # Long enough (about 0.5 s bare) that the fixed cost of a run, its own row, does not hide the per-call cost.
 lock_iters=${LOCK_ITERS:-20000000}
 alloc_iters=${ALLOC_ITERS:-10000000}
+memcached_ops=${MEMCACHED_OPS:-5000}
 only=${ONLY:-.}
 
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DTL_BUILD_TESTS=OFF > /dev/null
@@ -51,11 +58,14 @@ for _ in range(64 * 1024 * 1024 // 48):
 open(sys.argv[1], "wb").write(b"".join(out))
 PY
 
-# Milliseconds one run of "$@" takes (its output discarded); fails when it fails.
+# Milliseconds one run of "$@" takes (its output discarded), or those a load
+# reported in $work/load.ms; fails when the command fails.
 time_ms() {
+    rm -f "$work/load.ms"
     local t0=$EPOCHREALTIME
     "$@" > /dev/null 2> "$work/last.err" || { echo "failed: $*: $(tail -3 "$work/last.err")" >&2; return 1; }
     local t1=$EPOCHREALTIME
+    if [ -s "$work/load.ms" ]; then cat "$work/load.ms"; return; fi
     python3 -c "print(round(($t1 - $t0) * 1000, 1))"
 }
 
@@ -85,6 +95,24 @@ row() {
 }
 
 tl() { "$bin/threadlens" run --db "$work/run.db" -- "$@"; }
+
+# memcached_load bare|tl cold|warm: starts memcached on a free port (under threadlens
+# for tl), runs the client load against it, stops it, and takes as its own
+# duration the client's milliseconds (time_ms reads it from $work/load.ms).
+memcached_load() {
+    local port
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    local server=(memcached -t 4 -U 0 -l 127.0.0.1 -p "$port")
+    [ "$(id -u)" = 0 ] && server+=(-u root) # memcached refuses root without it
+    [ "$1" = tl ] && server=("$bin/threadlens" run --db "$work/run.db" -- "${server[@]}")
+    "${server[@]}" & # a binary, not the tl function: $! must be the server itself
+    local pid=$! rc=0
+    "$bin/tl-bench-memcached-load" "$port" 4 "$memcached_ops" "$([ "$2" = warm ] && echo 1 || echo 0)" \
+        > "$work/load.ms" || rc=1
+    kill -TERM $pid 2> /dev/null
+    wait $pid || true # memcached exits non-zero on SIGTERM; the load's checks decide
+    return $rc
+}
 true_bin=$(type -P true) # an exec on both sides: the bare side must not be bash's builtin
 row "true (fixed cost)" threadlens "" -- "$true_bin" ::: tl "$true_bin"
 micro=("lock:$bin/tl-bench-lock:$lock_iters" "alloc:$bin/tl-bench-alloc:$alloc_iters")
@@ -108,6 +136,11 @@ if [ "${SKIP_REAL:-0}" != 1 ]; then
         row "zstd -T2 -3" threadlens "" -- zstd -T2 -3 -c "$input" ::: tl zstd -T2 -3 -c "$input"
     command -v xz > /dev/null &&
         row "xz -T2 -1" threadlens "" -- xz -T2 -1 -c "$input" ::: tl xz -T2 -1 -c "$input"
+    command -v memcached > /dev/null &&
+        for w in cold warm; do
+            row "memcached -t 4 $w" threadlens "(client's load)" -- memcached_load bare $w ::: \
+                memcached_load tl $w
+        done
 fi
 echo "(ratio = tool median / bare median over alternating rounds; wall time, so a loaded"
 echo " machine shows in both columns and makes ratios noisy: compare with \`uptime\`)"
