@@ -131,6 +131,20 @@ static inline struct tl_thread *tl_enter(void)
     return tl_thread_self_slow();
 }
 
+/*
+ * tl_enter() for a hot path that must make no call of its own: NULL also
+ * when the thread has no record yet, and the caller then takes its slow path
+ * (which calls tl_enter()).
+ */
+static inline struct tl_thread *tl_enter_registered(void)
+{
+    struct tl_thread *t = tl_self;
+    if (__builtin_expect(t != NULL && !t->in_agent, 1) &&
+        atomic_load_explicit(&tl_active, memory_order_relaxed))
+        return t;
+    return NULL;
+}
+
 /* Counters of a thread record, as summed by the collector. */
 struct tl_thread_counters {
     uint64_t acquisitions, contentions;

@@ -115,12 +115,36 @@ static __attribute__((noinline)) int lock_slow(struct tl_thread *self, pthread_m
     return lock_blocking(self, m, BLOCK_PLAIN, 0, NULL, &(struct tl_caller){pc, cfa});
 }
 
+/* pthread_mutex_lock()'s fast path, out of line when two locks or more are held. */
+static __attribute__((noinline)) int lock_under_several(struct tl_thread *self, struct tl_lock *l,
+                                                        pthread_mutex_t *m, uintptr_t pc,
+                                                        uintptr_t cfa)
+{
+    if (!tl_lockops_fresh_and_ordered_deep(self, l, m))
+        return lock_slow(self, m, pc, cfa);
+    tl_lockops_acquired(self, l, m, TL_MODE_WRITE, TL_ACQ_ORDERED, &(struct tl_caller){pc, cfa},
+                        NULL);
+    return TL_REAL_RESOLVED(mutex_lock)(m);
+}
+
+/* pthread_mutex_lock() on a thread with no record yet, or while the agent is off or busy. */
+static __attribute__((noinline, cold)) int lock_entry_slow(pthread_mutex_t *m, uintptr_t pc,
+                                                           uintptr_t cfa)
+{
+    struct tl_thread *self = tl_enter();
+    if (!self)
+        return TL_REAL(mutex_lock)(m);
+    return lock_slow(self, m, pc, cfa);
+}
+
 /*
  * The hottest call of all. When the lock's record is cached, the mutex is
  * free, not ours already, of a kind that cannot fail and every lock-order
  * edge is known, the hold is recorded first and the real lock is a tail
  * call: no frame of ours stays on the stack, nothing runs after it, and the
- * function needs no callee-saved registers. The cost of recording first:
+ * function needs no callee-saved registers, because every call it makes is a
+ * tail call: for a thread not yet registered (lock_entry_slow) and under two
+ * held locks or more (lock_under_several) too. The cost of recording first:
  * in the instant between the look at the word and the real call, another
  * thread may take the mutex; this thread then blocks listed as holding it,
  * without a wait record (the wait-for graph takes owners from the mutex word,
@@ -129,17 +153,19 @@ static __attribute__((noinline)) int lock_slow(struct tl_thread *self, pthread_m
  */
 TL_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
-    struct tl_thread *self = tl_enter();
-    if (!self)
-        return TL_REAL(mutex_lock)(m);
     struct tl_caller caller = TL_CALLER();
+    struct tl_thread *self = tl_enter_registered();
+    if (__builtin_expect(!self, 0))
+        return lock_entry_slow(m, caller.pc, caller.cfa);
     struct tl_lock *l = tl_lockops_cached(self, m);
-    if (__builtin_expect(l && mutex_free(m) && cannot_fail(m) &&
-                             tl_lockops_fresh_and_ordered(self, l, m), 1)) {
-        tl_lockops_acquired(self, l, m, TL_MODE_WRITE, TL_ACQ_ORDERED, &caller, NULL);
-        return TL_REAL_RESOLVED(mutex_lock)(m);
-    }
-    return lock_slow(self, m, caller.pc, caller.cfa);
+    if (__builtin_expect(!l || !mutex_free(m) || !cannot_fail(m), 0))
+        return lock_slow(self, m, caller.pc, caller.cfa);
+    if (__builtin_expect(self->nheld > 1, 0))
+        return lock_under_several(self, l, m, caller.pc, caller.cfa);
+    if (self->nheld == 1 && !tl_lockops_fresh_and_ordered_after(self, &self->held[0], l, m))
+        return lock_slow(self, m, caller.pc, caller.cfa);
+    tl_lockops_acquired(self, l, m, TL_MODE_WRITE, TL_ACQ_ORDERED, &caller, NULL);
+    return TL_REAL_RESOLVED(mutex_lock)(m);
 }
 
 TL_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
@@ -171,21 +197,35 @@ TL_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
 }
 
 /* Everything pthread_mutex_unlock() does not do on its fast path: misuse, out-of-order release. */
-static __attribute__((noinline)) void unlock_slow(struct tl_thread *self, pthread_mutex_t *m,
-                                                  uintptr_t pc, uintptr_t cfa)
+static __attribute__((noinline)) int unlock_slow(struct tl_thread *self, pthread_mutex_t *m,
+                                                 uintptr_t pc, uintptr_t cfa)
 {
     tl_lockops_release_slow(self, m, TL_LOCK_MUTEX, &(struct tl_caller){pc, cfa});
+    return TL_REAL_RESOLVED(mutex_unlock)(m);
 }
 
-/* The caller's frame is read only on the slow path: the fast one stores nothing on the stack. */
-TL_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
+/* pthread_mutex_unlock() on a thread with no record yet, or while the agent is off or busy. */
+static __attribute__((noinline, cold)) int unlock_entry_slow(pthread_mutex_t *m, uintptr_t pc,
+                                                             uintptr_t cfa)
 {
     struct tl_thread *self = tl_enter();
     if (!self)
         return TL_REAL(mutex_unlock)(m);
-    if (__builtin_expect(!tl_lockops_release_innermost(self, m), 0)) {
-        struct tl_caller caller = TL_CALLER();
-        unlock_slow(self, m, caller.pc, caller.cfa);
-    }
+    if (!tl_lockops_release_innermost(self, m))
+        return unlock_slow(self, m, pc, cfa);
+    return TL_REAL_RESOLVED(mutex_unlock)(m);
+}
+
+/*
+ * As the lock: tail calls only, so no frame and no callee-saved register;
+ * the caller's frame is read only on the slow paths.
+ */
+TL_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
+{
+    struct tl_thread *self = tl_enter_registered();
+    if (__builtin_expect(!self, 0))
+        return unlock_entry_slow(m, TL_CALLER_PC(), (uintptr_t)__builtin_dwarf_cfa());
+    if (__builtin_expect(!tl_lockops_release_innermost(self, m), 0))
+        return unlock_slow(self, m, TL_CALLER_PC(), (uintptr_t)__builtin_dwarf_cfa());
     return TL_REAL_RESOLVED(mutex_unlock)(m);
 }
