@@ -88,29 +88,41 @@ static inline uint64_t tl_heap_add(_Atomic uint64_t *counter, uint64_t n)
 }
 
 /*
- * After a tracked allocation of `p` (usable size `size`). Hot path: two
- * plain stores to the thread's own record and a compare of the new byte
- * total with the next sampling point; only the allocation that reaches it
- * goes out of line (a new thread's first allocation too: its point starts
- * at 0).
+ * Counts a tracked allocation of `size` usable bytes and says whether it is
+ * to be sampled (tl_heap_sample). Hot path: two plain stores to the thread's
+ * own record and a compare of the new byte total with the next sampling
+ * point; only the allocation that reaches it is sampled (a new thread's first
+ * allocation too: its point starts at 0).
  */
-static inline void tl_heap_on_alloc(struct tl_thread *self, void *p, size_t size)
+static inline int tl_heap_count_alloc(struct tl_thread *self, size_t size)
 {
     uint64_t bytes = tl_heap_add(&self->heap_alloc_bytes, size);
     tl_heap_add(&self->heap_alloc_count, 1);
-    if (__builtin_expect(bytes >= self->heap_sample_at, 0))
-        tl_heap_sample(self, p, size);
+    return __builtin_expect(bytes >= self->heap_sample_at, 0);
 }
 
 /*
- * Before a tracked free of `p` (usable size `size`). Hot path: the table of
- * sampled blocks is only probed when the filter says `p` may be in it.
+ * Counts a tracked free of `p` (usable size `size`) and says whether `p` may
+ * be a sampled block (tl_heap_free_sampled): only then is the table probed.
  */
-static inline void tl_heap_on_free(struct tl_thread *self, void *p, size_t size)
+static inline int tl_heap_count_free(struct tl_thread *self, const void *p, size_t size)
 {
     tl_heap_add(&self->heap_free_bytes, size);
     tl_heap_add(&self->heap_free_count, 1);
-    if (__builtin_expect(tl_heap_maybe_sampled(p), 0))
+    return __builtin_expect(tl_heap_maybe_sampled(p), 0);
+}
+
+/* After a tracked allocation of `p`: counters, and the sample when one is due. */
+static inline void tl_heap_on_alloc(struct tl_thread *self, void *p, size_t size)
+{
+    if (tl_heap_count_alloc(self, size))
+        tl_heap_sample(self, p, size);
+}
+
+/* Before a tracked free of `p`: counters, and the sampled-block table when `p` may be in it. */
+static inline void tl_heap_on_free(struct tl_thread *self, void *p, size_t size)
+{
+    if (tl_heap_count_free(self, p, size))
         tl_heap_free_sampled(self, p);
 }
 

@@ -120,7 +120,7 @@ static int lookup_all(void)
     LOOKUP(libc_start_main, "__libc_start_main");
 
     if (!tl_real.pthread_create || !tl_real.mutex_lock || !tl_real.mutex_unlock ||
-        !tl_real.cond_wait || !tl_real.exit) {
+        !tl_real.cond_wait || !tl_real.exit || !tl_real.malloc || !tl_real.free) {
         tl_log(TL_LOG_ERROR, "cannot resolve the real pthread functions; agent disabled");
         return TL_EINVAL;
     }

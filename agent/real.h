@@ -112,8 +112,8 @@ int tl_real_resolving(void);
 /*
  * For the hottest interposers, once tl_enter() returned a record: the agent
  * is active, so tl_real_init() succeeded, and it fails unless the functions
- * it requires (pthread_create, mutex_lock, mutex_unlock, cond_wait, exit)
- * resolved. Only those may be called this way.
+ * it requires (pthread_create, mutex_lock, mutex_unlock, cond_wait, exit,
+ * malloc, free) resolved. Only those may be called this way.
  */
 #define TL_REAL_RESOLVED(fn) (tl_real.fn)
 

@@ -113,14 +113,36 @@ static inline size_t usable(void *p)
     return usable_slow(p);
 }
 
-/* Tracks a new block: counters, maybe a sample. */
+/* track() off its fast path: no record yet, agent off or busy, sizes asked of the allocator. */
+static __attribute__((noinline, cold)) void *track_slow(void *p)
+{
+    struct tl_thread *self = tl_enter();
+    if (self)
+        tl_heap_on_alloc(self, p, usable(p));
+    return p;
+}
+
+/* The sample of a new block, which then goes back to the caller. */
+static __attribute__((noinline)) void *sample_and_return(struct tl_thread *self, void *p,
+                                                         size_t size)
+{
+    tl_heap_sample(self, p, size);
+    return p;
+}
+
+/*
+ * Tracks a new block: counters, maybe a sample. Like the free below, it
+ * makes tail calls only, so that the interposers need no callee-saved
+ * register: the real allocator's call is their only one.
+ */
 static inline void *track(void *p)
 {
-    if (__builtin_expect(p != NULL, 1)) {
-        struct tl_thread *self = tl_enter();
-        if (self)
-            tl_heap_on_alloc(self, p, usable(p));
-    }
+    struct tl_thread *self = tl_enter_registered();
+    if (__builtin_expect(!self || !p || chunk_sizes != CHUNK_HEADER, 0))
+        return p ? track_slow(p) : NULL;
+    size_t size = header_usable(p);
+    if (tl_heap_count_alloc(self, size))
+        return sample_and_return(self, p, size);
     return p;
 }
 
@@ -149,7 +171,8 @@ TL_EXPORT void *calloc(size_t n, size_t size)
     return track(tl_real.calloc(n, size));
 }
 
-TL_EXPORT void free(void *p)
+/* free() off its fast path: NULL, a static-arena block, no record yet, agent off or busy. */
+static __attribute__((noinline, cold)) void free_slow(void *p)
 {
     if (!p || in_boot(p))
         return;
@@ -157,6 +180,26 @@ TL_EXPORT void free(void *p)
         return; /* cannot happen for a real block: it came from the real allocator */
     untrack(p);
     tl_real.free(p);
+}
+
+static __attribute__((noinline)) void free_sampled(struct tl_thread *self, void *p)
+{
+    tl_heap_free_sampled(self, p);
+    TL_REAL_RESOLVED(free)(p);
+}
+
+TL_EXPORT void free(void *p)
+{
+    struct tl_thread *self = tl_enter_registered();
+    if (__builtin_expect(!self || !p || in_boot(p) || chunk_sizes != CHUNK_HEADER, 0)) {
+        free_slow(p);
+        return;
+    }
+    if (tl_heap_count_free(self, p, header_usable(p))) {
+        free_sampled(self, p);
+        return;
+    }
+    TL_REAL_RESOLVED(free)(p);
 }
 
 /* realloc of a static-arena block: move it to the real allocator. */
