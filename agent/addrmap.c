@@ -61,18 +61,77 @@ void tl_addrmap_clear(struct tl_addrmap *m)
     madvise(m->slots, (m->mask + 1) * sizeof(struct tl_addrmap_slot), MADV_DONTNEED);
 }
 
-int tl_addrmap_copy(struct tl_addrmap *to, struct tl_addrmap *from)
+/* Inserts every key of `from` that has a value into `to`. Returns how many, or TL_EFULL. */
+static int copy_live(struct tl_addrmap *to, struct tl_addrmap *from)
 {
-    for (size_t i = 0; from->slots && i <= from->mask; i++) {
+    int copied = 0;
+    for (size_t i = 0; i <= from->mask; i++) {
         struct tl_addrmap_slot *s = &from->slots[i];
-        uintptr_t key = atomic_load_explicit(&s->key, memory_order_acquire);
-        void *value = atomic_load_explicit(&s->value, memory_order_acquire);
+        uintptr_t key = atomic_load_explicit(&s->key, memory_order_relaxed);
+        void *value = atomic_load_explicit(&s->value, memory_order_relaxed);
         if (!key || !value)
             continue;
         struct tl_addrmap_slot *t = tl_addrmap_slot(to, key, 1);
         if (!t)
             return TL_EFULL;
-        atomic_store_explicit(&t->value, value, memory_order_release);
+        atomic_store_explicit(&t->value, value, memory_order_relaxed);
+        copied++;
     }
-    return 0;
+    return copied;
+}
+
+int tl_growmap_init(struct tl_growmap *g, unsigned min_order, unsigned max_order)
+{
+    g->max_order = max_order;
+    g->order = min_order < max_order ? min_order : max_order;
+    int rc = tl_addrmap_init(&g->tables[0], g->order);
+    atomic_store_explicit(&g->current, &g->tables[0], memory_order_release);
+    return rc;
+}
+
+void *tl_growmap_find(struct tl_growmap *g, uintptr_t key)
+{
+    for (;;) {
+        struct tl_addrmap *m = atomic_load_explicit(&g->current, memory_order_acquire);
+        struct tl_addrmap_slot *s = tl_addrmap_slot(m, key, 0);
+        void *value = s ? atomic_load_explicit(&s->value, memory_order_acquire) : NULL;
+        if (value || m == atomic_load_explicit(&g->current, memory_order_acquire))
+            return value;
+    }
+}
+
+static void grow_if_half_full(struct tl_growmap *g)
+{
+    if (g->keys < (1u << g->order) / 2 || g->order >= g->max_order ||
+        g->index + 1 == TL_GROWMAP_TABLES)
+        return;
+    struct tl_addrmap *old = &g->tables[g->index], *bigger = &g->tables[g->index + 1];
+    int copied = tl_addrmap_init(bigger, g->order + 1) < 0 ? -1 : copy_live(bigger, old);
+    if (copied < 0) {
+        g->max_order = g->order; /* stay with this one: it has room left for probing */
+        return;
+    }
+    g->index++;
+    g->order++;
+    g->keys = (unsigned)copied; /* keys whose value was cleared stay behind */
+    /* Release: a lookup that sees the new table sees the copied slots. */
+    atomic_store_explicit(&g->current, bigger, memory_order_release);
+    tl_addrmap_clear(old);
+}
+
+struct tl_addrmap_slot *tl_growmap_slot(struct tl_growmap *g, uintptr_t key, int create)
+{
+    if (create)
+        grow_if_half_full(g);
+    struct tl_addrmap *m = atomic_load_explicit(&g->current, memory_order_relaxed);
+    struct tl_addrmap_slot *s = tl_addrmap_slot(m, key, 0);
+    if (!s && create && (s = tl_addrmap_slot(m, key, 1)) != NULL)
+        g->keys++;
+    return s;
+}
+
+void tl_growmap_clear(struct tl_growmap *g)
+{
+    tl_addrmap_clear(atomic_load_explicit(&g->current, memory_order_relaxed));
+    g->keys = 0;
 }

@@ -24,24 +24,10 @@ struct bfs_state {
     uint8_t mode; /* mode the lock was acquired in when reached */
 };
 
-/*
- * The edge table grows from EDGES_ORDER_MIN slots by doubling, up to the
- * order tl_graph_init() was given: every edge-cache miss on the lock fast
- * path probes it, and a table of a million slots (16 MB) costs a TLB miss
- * and a cache miss per probe, which made memcached (13k edges from hashed
- * item locks) 1.4x slower where a 32k-slot table made it 1.1x. Inserts are
- * under graph_lock, so a doubling copies under it and then publishes the new
- * table; a reader still probing the old one finds zeros once it is dropped
- * (MADV_DONTNEED), takes that for "absent" and goes to the slow path, which
- * looks again under graph_lock.
- */
-#define EDGES_ORDER_MIN 14 /* 256 KiB */
-#define EDGES_MAX_TABLES 16
+#define EDGES_ORDER_MIN 14 /* 256 KiB; it grows (addrmap.h) */
 
 static struct tl_spin graph_lock = TL_SPIN_INIT;
-static struct tl_addrmap tables[EDGES_MAX_TABLES]; /* tables[0] first, each twice the last */
-static struct tl_addrmap *_Atomic edges;            /* the current one; (from, to) ids -> edge */
-static unsigned current, current_order, max_order;  /* under graph_lock */
+static struct tl_growmap edges;               /* (from, to) ids -> edge; insert: graph_lock */
 static atomic_uint edge_count;
 static uint32_t bfs_gen;                      /* under graph_lock */
 static struct bfs_state queue[QUEUE_SIZE];    /* under graph_lock */
@@ -49,29 +35,7 @@ static int full_logged;                       /* under graph_lock */
 
 int tl_graph_init(unsigned order)
 {
-    max_order = order;
-    current_order = order < EDGES_ORDER_MIN ? order : EDGES_ORDER_MIN;
-    int rc = tl_addrmap_init(&tables[0], current_order);
-    atomic_store_explicit(&edges, &tables[0], memory_order_release);
-    return rc;
-}
-
-/* Doubles the table once it is half full. Graph lock held. */
-static void grow_if_half_full(void)
-{
-    unsigned n = atomic_load_explicit(&edge_count, memory_order_relaxed);
-    if (n < (1u << current_order) / 2 || current_order >= max_order ||
-        current + 1 == EDGES_MAX_TABLES)
-        return;
-    struct tl_addrmap *old = &tables[current], *bigger = &tables[current + 1];
-    if (tl_addrmap_init(bigger, current_order + 1) < 0 || tl_addrmap_copy(bigger, old) < 0) {
-        max_order = current_order; /* stay with this one: it has room left for probing */
-        return;
-    }
-    current++;
-    current_order++;
-    atomic_store_explicit(&edges, bigger, memory_order_release);
-    tl_addrmap_clear(old);
+    return tl_growmap_init(&edges, EDGES_ORDER_MIN, order);
 }
 
 void tl_graph_lock(void)
@@ -91,9 +55,7 @@ static uintptr_t edge_key(const struct tl_lock *from, const struct tl_lock *to)
 
 struct tl_edge *tl_graph_find(const struct tl_lock *from, const struct tl_lock *to)
 {
-    struct tl_addrmap *m = atomic_load_explicit(&edges, memory_order_acquire);
-    struct tl_addrmap_slot *s = tl_addrmap_slot(m, edge_key(from, to), 0);
-    return s ? atomic_load_explicit(&s->value, memory_order_acquire) : NULL;
+    return tl_growmap_find(&edges, edge_key(from, to));
 }
 
 static void log_full_once(void)
@@ -106,9 +68,7 @@ static void log_full_once(void)
 
 struct tl_edge *tl_graph_add(struct tl_lock *from, struct tl_lock *to, uint32_t thread)
 {
-    grow_if_half_full();
-    struct tl_addrmap *m = atomic_load_explicit(&edges, memory_order_relaxed);
-    struct tl_addrmap_slot *s = tl_addrmap_slot(m, edge_key(from, to), 1);
+    struct tl_addrmap_slot *s = tl_growmap_slot(&edges, edge_key(from, to), 1);
     struct tl_edge *e = s ? tl_arena_alloc(sizeof *e) : NULL;
     if (!e) {
         log_full_once();
@@ -211,7 +171,7 @@ uint32_t tl_graph_edge_count(void)
 void tl_graph_after_fork_child(void)
 {
     tl_spin_reset(&graph_lock);
-    tl_addrmap_clear(atomic_load(&edges));
+    tl_growmap_clear(&edges);
     atomic_store(&edge_count, 0);
 }
 

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -303,6 +304,33 @@ static void test_lockmap_drain_pass_walks_once_an_eighth_retired(void **state)
     assert_true(in_all_list(locks[enough + 1]));
 }
 
+/* The map starts at 32k slots and doubles: records stay found, and retire, across it. */
+static void test_lockmap_records_found_after_map_grows(void **state)
+{
+    (void)state;
+    enum { N = 24000 }; /* past half of 32k slots: one doubling */
+    uintptr_t *addr = malloc(N * sizeof *addr);
+    struct tl_lock **made = malloc(N * sizeof *made);
+    assert_non_null(addr);
+    assert_non_null(made);
+    for (int i = 0; i < N; i++) {
+        addr[i] = lock_addr();
+        made[i] = tl_lockmap_get(addr[i], TL_LOCK_MUTEX, 1, 0);
+        assert_non_null(made[i]);
+    }
+    int lost = 0;
+    for (int i = 0; i < N; i++)
+        lost += tl_lockmap_find(addr[i]) != made[i] ||
+                tl_lockmap_get(addr[i], TL_LOCK_MUTEX, 1, 0) != made[i];
+    assert_int_equal(lost, 0);
+    tl_lockmap_retire(addr[0]);
+    assert_null(tl_lockmap_find(addr[0]));
+    assert_ptr_equal(tl_lockmap_find(addr[N - 1]), made[N - 1]);
+    drain_publish_queue();
+    free(addr);
+    free(made);
+}
+
 static void test_lockmap_pinned_record_never_recycled(void **state)
 {
     (void)state;
@@ -334,6 +362,7 @@ int main(void)
         cmocka_unit_test(test_lockmap_recycles_destroyed_record),
         cmocka_unit_test(test_lockmap_drain_pass_walks_once_an_eighth_retired),
         cmocka_unit_test(test_lockmap_pinned_record_never_recycled),
+        cmocka_unit_test(test_lockmap_records_found_after_map_grows),
     };
     return cmocka_run_group_tests(tests, setup_group, NULL);
 }
