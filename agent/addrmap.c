@@ -89,6 +89,11 @@ int tl_growmap_init(struct tl_growmap *g, unsigned min_order, unsigned max_order
     return rc;
 }
 
+/*
+ * A probe that read a table being emptied sees `current` changed: the
+ * emptying is a system call made after the release store of the new table
+ * (and its TLB shootdown interrupts every CPU that maps the old one).
+ */
 void *tl_growmap_find(struct tl_growmap *g, uintptr_t key)
 {
     for (;;) {

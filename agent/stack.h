@@ -1,7 +1,9 @@
 /*
- * stack.h - call stacks, captured with libunwind and interned: equal stacks
- * share one record, so a record pointer is a stack's identity. Captured only
- * for new facts (a new lock, edge, thread or finding), never per operation.
+ * stack.h - call stacks, captured (libgcc's unwinder; libunwind's cached
+ * tracer for threads that capture often) and interned: equal stacks share
+ * one record, so a record pointer is a stack's identity. Captured only for
+ * new facts (a new lock, edge, thread or finding) and heap samples, never
+ * per operation.
  * Interning takes stack_lock (a tl_spin). Records live in the arena for the
  * life of the process; `db_id` belongs to the collector.
  *
