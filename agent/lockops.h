@@ -109,11 +109,11 @@ static inline int tl_lockops_order_known(struct tl_thread *self, const struct tl
     return 1;
 }
 
-/* tl_lockops_fresh_and_ordered() under two locks or more: the loop. */
-int tl_lockops_fresh_and_ordered_deep(struct tl_thread *self, const struct tl_lock *lock,
-                                      const void *addr);
-
-/* One held entry's part of tl_lockops_fresh_and_ordered(). */
+/*
+ * The fast path's check before a write acquisition (pthread_mutex_lock): the
+ * lock at `addr` is not held by this thread already, and every edge to it is
+ * known. This is one held entry's part.
+ */
 static inline int tl_lockops_fresh_and_ordered_after(struct tl_thread *self,
                                                      const struct tl_held *h,
                                                      const struct tl_lock *lock, const void *addr)
@@ -121,22 +121,9 @@ static inline int tl_lockops_fresh_and_ordered_after(struct tl_thread *self,
     return h->addr != (uintptr_t)addr && tl_lockops_edge_known(self, h, lock, TL_MODE_WRITE);
 }
 
-/*
- * The fast path's check before a write acquisition, in one pass over the
- * held stack: the lock at `addr` is not held by this thread already, and
- * every edge to it is known. No lock or one held (the common cases) are
- * tested without a loop: its setup cost more than the one probe, and
- * callgrind counts 10 instructions less per iteration of tl-bench-lock.
- */
-static inline int tl_lockops_fresh_and_ordered(struct tl_thread *self, const struct tl_lock *lock,
-                                               const void *addr)
-{
-    if (self->nheld == 0)
-        return 1;
-    if (self->nheld == 1)
-        return tl_lockops_fresh_and_ordered_after(self, &self->held[0], lock, addr);
-    return tl_lockops_fresh_and_ordered_deep(self, lock, addr);
-}
+/* The same check over the whole held stack. */
+int tl_lockops_fresh_and_ordered_deep(struct tl_thread *self, const struct tl_lock *lock,
+                                      const void *addr);
 
 /* Records the order `held locks -> lock`: inline when every edge is known. */
 static inline void tl_lockops_order(struct tl_thread *self, struct tl_lock *lock, int mode)

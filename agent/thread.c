@@ -10,12 +10,12 @@
 #include "addrmap.h"
 #include "arena.h"
 #include "clock.h"
-#include "stack.h"
 #include "errors.h"
 #include "lockops.h"
 #include "procstat.h"
 #include "log.h"
 #include "spin.h"
+#include "stack.h"
 
 __thread struct tl_thread *tl_self __attribute__((tls_model("initial-exec")));
 atomic_int tl_active;

@@ -119,19 +119,6 @@ extern atomic_int tl_active; /* 1 once the agent is initialised and recording */
 struct tl_thread *tl_thread_self_slow(void);
 
 /*
- * The interposer's entry check: returns the calling thread's record, or NULL
- * when the call must go straight to the real function (agent inactive, or
- * agent code on this thread already).
- */
-static inline struct tl_thread *tl_enter(void)
-{
-    struct tl_thread *t = tl_self;
-    if (__builtin_expect(t != NULL, 1))
-        return t->in_agent || !atomic_load_explicit(&tl_active, memory_order_relaxed) ? NULL : t;
-    return tl_thread_self_slow();
-}
-
-/*
  * tl_enter() for a hot path that must make no call of its own: NULL also
  * when the thread has no record yet, and the caller then takes its slow path
  * (which calls tl_enter()).
@@ -143,6 +130,18 @@ static inline struct tl_thread *tl_enter_registered(void)
         atomic_load_explicit(&tl_active, memory_order_relaxed))
         return t;
     return NULL;
+}
+
+/*
+ * The interposer's entry check: returns the calling thread's record, or NULL
+ * when the call must go straight to the real function (agent inactive, or
+ * agent code on this thread already).
+ */
+static inline struct tl_thread *tl_enter(void)
+{
+    if (__builtin_expect(tl_self != NULL, 1))
+        return tl_enter_registered();
+    return tl_thread_self_slow();
 }
 
 /* Counters of a thread record, as summed by the collector. */

@@ -144,7 +144,9 @@ static __attribute__((noinline, cold)) int lock_entry_slow(pthread_mutex_t *m, u
  * call: no frame of ours stays on the stack, nothing runs after it, and the
  * function needs no callee-saved registers, because every call it makes is a
  * tail call: for a thread not yet registered (lock_entry_slow) and under two
- * held locks or more (lock_under_several) too. The cost of recording first:
+ * held locks or more (lock_under_several) too. No lock or one held (the
+ * common cases) are checked without a loop: its setup cost more than the one
+ * probe. The cost of recording first:
  * in the instant between the look at the word and the real call, another
  * thread may take the mutex; this thread then blocks listed as holding it,
  * without a wait record (the wait-for graph takes owners from the mutex word,
