@@ -94,7 +94,8 @@ row() {
         "$(python3 -c "print($tm / $bm)")" "$note"
 }
 
-tl() { "$bin/threadlens" run --db "$work/run.db" -- "$@"; }
+tl_run=("$bin/threadlens" run --db "$work/run.db" --)
+tl() { "${tl_run[@]}" "$@"; }
 
 # memcached_load bare|tl cold|warm: starts memcached on a free port (under threadlens
 # for tl), runs the client load against it, stops it, and takes as its own
@@ -104,7 +105,7 @@ memcached_load() {
     port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     local server=(memcached -t 4 -U 0 -l 127.0.0.1 -p "$port")
     [ "$(id -u)" = 0 ] && server+=(-u root) # memcached refuses root without it
-    [ "$1" = tl ] && server=("$bin/threadlens" run --db "$work/run.db" -- "${server[@]}")
+    [ "$1" = tl ] && server=("${tl_run[@]}" "${server[@]}")
     "${server[@]}" & # a binary, not the tl function: $! must be the server itself
     local pid=$! rc=0
     "$bin/tl-bench-memcached-load" "$port" 4 "$memcached_ops" "$([ "$2" = warm ] && echo 1 || echo 0)" \
