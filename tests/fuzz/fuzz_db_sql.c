@@ -7,9 +7,9 @@
  * then read as threadlens-top reads it (viewer_load.h).
  *
  * The SQL is confined: ATTACH is denied (no other files), VACUUM is skipped
- * (VACUUM INTO writes files), values are capped at 2 MiB and statements are
- * interrupted after a bounded amount of work, so an input cannot hang the
- * fuzzer or fill the disk.
+ * (VACUUM INTO writes files), values are capped at 16 KiB and statements are
+ * interrupted after a bounded amount of work or time, so an input cannot hang
+ * the fuzzer or fill the disk.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -17,13 +17,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
 #include "viewer_load.h"
 
-#define MAX_VALUE_BYTES (2 << 20)
+/*
+ * SQLite's string builder (printf, group_concat) doubles its buffer only while
+ * the result stays under half the length limit; above that it grows by the
+ * bytes appended, one realloc per character for printf('%.*c', n, 'x'), and
+ * ASan's realloc always copies. The cost is quadratic in the limit and falls
+ * inside one opcode, where the progress handler cannot interrupt it: at 2 MiB
+ * one statement ran for minutes. 16 KiB is still wider than any column the
+ * viewer draws, and longer than most C++ symbol names.
+ */
+#define MAX_VALUE_BYTES (16 << 10)
 #define MAX_VM_STEPS 20000 /* progress callbacks of 1000 opcodes each */
+#define MAX_SQL_NS 2000000000LL
 
 static char path[32];            /* the database each input edits */
 static unsigned char *template_db; /* the well-formed database, in memory */
@@ -55,9 +66,24 @@ static int deny_attach(void *unused, int action, const char *a, const char *b, c
     return action == SQLITE_ATTACH || action == SQLITE_DETACH ? SQLITE_DENY : SQLITE_OK;
 }
 
-static int bounded(void *steps)
+struct budget {
+    int steps;
+    long long deadline_ns;
+};
+
+static long long now_ns(void)
 {
-    return ++*(int *)steps > MAX_VM_STEPS;
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int bounded(void *arg)
+{
+    struct budget *budget = arg;
+
+    return ++budget->steps > MAX_VM_STEPS || now_ns() > budget->deadline_ns;
 }
 
 /* Writes the template to path and runs sql on it. Errors in sql are fine. */
@@ -65,7 +91,7 @@ static int make_db(const char *sql)
 {
     FILE *f = fopen(path, "wb");
     sqlite3 *db = NULL;
-    int steps = 0;
+    struct budget budget = {0, now_ns() + MAX_SQL_NS};
 
     if (!f || fwrite(template_db, 1, template_size, f) != template_size) {
         if (f)
@@ -79,7 +105,7 @@ static int make_db(const char *sql)
     sqlite3_limit(db, SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES);
     sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0);
     sqlite3_set_authorizer(db, deny_attach, NULL);
-    sqlite3_progress_handler(db, 1000, bounded, &steps);
+    sqlite3_progress_handler(db, 1000, bounded, &budget);
     sqlite3_exec(db, sql, NULL, NULL, NULL);
     sqlite3_close(db);
     return 0;
