@@ -175,12 +175,50 @@ static void new_facts(struct tl_thread *self, struct tl_lock *lock, int mode)
 }
 
 /*
+ * The edge's steady_out word (lockmap.h). It depends on the edge alone, so
+ * every thread that writes it writes the same value or a later one: the
+ * edge's own thread until several threads took it, then every thread, with
+ * each mode pair seen. Only called when the edge is steady for the caller.
+ */
+static uint64_t steady_out_word(const struct tl_edge *e)
+{
+    uint32_t who = atomic_load_explicit(&e->multi, memory_order_relaxed) ? 0 : e->thread;
+    unsigned modes = atomic_load_explicit(&e->modes, memory_order_relaxed);
+    return tl_steady_out_word(e->to->id, who) | (modes & 0xf);
+}
+
+/*
+ * Puts `e` among its source's steady successors: in the slot that names its
+ * target already, else in the first free one. A full set stays as it is.
+ * Racing writers may leave an older word; a later miss writes it again.
+ */
+static void note_steady_out(const struct tl_edge *e)
+{
+    if (e->thread > TL_STEADY_THREAD_MAX)
+        return;
+    uint64_t want = steady_out_word(e);
+    for (int i = 0; i < TL_LOCK_STEADY_OUT; i++) {
+        _Atomic uint64_t *slot = &e->from->steady_out[i];
+        uint64_t w = atomic_load_explicit(slot, memory_order_relaxed);
+        if (w == 0 && atomic_compare_exchange_strong_explicit(slot, &w, want, memory_order_relaxed,
+                                                              memory_order_relaxed))
+            return;
+        if (w >> 32 == e->to->id) {
+            if (w != want)
+                atomic_store_explicit(slot, want, memory_order_relaxed);
+            return;
+        }
+    }
+}
+
+/*
  * Whether `self` has nothing left to learn from taking `e` in mode pair
  * `bit`: the pair is known, the edge is not (or no longer) gated, and it is
  * this thread's own edge or already taken by several threads. Each of these
  * only ever changes towards true (modes gain bits, multi is set once, gates
- * are only cleared), so once steady, always steady: the edge cache keeps the
- * answer and the hot path (lockops.h) skips the edge entirely.
+ * are only cleared), so once steady, always steady: the source lock's steady
+ * successors and the edge cache keep the answer, and the hot path
+ * (lockops.h) skips the edge entirely.
  */
 static void note_steady(struct tl_thread *self, struct tl_edge *e, unsigned bit)
 {
@@ -188,6 +226,7 @@ static void note_steady(struct tl_thread *self, struct tl_edge *e, unsigned bit)
         atomic_load_explicit(&e->gated, memory_order_relaxed) ||
         (e->thread != self->id && !atomic_load_explicit(&e->multi, memory_order_relaxed)))
         return;
+    note_steady_out(e);
     uint64_t key = ((uint64_t)e->from->id << 32) | e->to->id;
     struct tl_ecache_entry *c = tl_ecache_slot(self, key);
     if (c->key == key)
@@ -196,9 +235,10 @@ static void note_steady(struct tl_thread *self, struct tl_edge *e, unsigned bit)
 
 /*
  * Called after `self` acquired `lock` (not yet pushed on held[]) when the
- * edge cache did not know every edge as steady (lockops.h). Known edges cost
- * a cache probe and a few loads; anything new goes to new_facts(), which
- * unwinds once for all of them.
+ * edge cache did not know every edge as steady (lockops.h). An edge among the
+ * held lock's steady successors costs a look at a line already in cache;
+ * other known edges cost a table probe and a few loads; anything new goes to
+ * new_facts(), which unwinds once for all of them.
  */
 __attribute__((noinline)) void tl_lock_order_on_acquire(struct tl_thread *self,
                                                        struct tl_lock *lock, int mode)
@@ -206,7 +246,8 @@ __attribute__((noinline)) void tl_lock_order_on_acquire(struct tl_thread *self,
     int need_new = 0;
     for (int i = 0; i < self->nheld; i++) {
         struct tl_held *h = &self->held[i];
-        if (!h->lock || h->lock == lock)
+        if (!h->lock || h->lock == lock ||
+            tl_lock_order_steady_out(h->lock, lock->id, self->id, TL_MODE_BIT(h->mode, mode)))
             continue;
         struct tl_edge *e = find_edge(self, h->lock, lock);
         if (!e || !(atomic_load_explicit(&e->modes, memory_order_relaxed) &

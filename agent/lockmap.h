@@ -18,6 +18,7 @@
 #define TL_LOCKMAP_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "publish.h"
@@ -27,18 +28,36 @@ enum tl_lock_kind { TL_LOCK_MUTEX, TL_LOCK_RWLOCK, TL_LOCK_SPIN, TL_LOCK_C11 };
 
 struct tl_edge;
 
+/*
+ * Steady successors: up to TL_LOCK_STEADY_OUT lock-order edges out of this
+ * lock that a thread has nothing left to learn from (the edge cache's
+ * `steady`, detect_lock_order.c), each packed in one word:
+ * to id << 32 | thread id << 4 | TL_MODE_BIT set, thread 0 meaning every
+ * thread. They share the line an acquisition writes (`acquisitions`), so a
+ * nested acquisition of a known successor reads no other line: memcached
+ * hashes items over thousands of locks, each with five successors, and the
+ * per-thread edge cache missed on nearly every request. Slots are filled
+ * once and never replaced, so two threads with different successors cannot
+ * keep evicting each other's.
+ */
+#define TL_LOCK_STEADY_OUT 5
+#define TL_STEADY_THREAD_MAX 0x0fffffffu /* thread ids above it are not cached */
+
 struct tl_lock {
-    struct tl_pub pub;             /* collector queue link */
+    /* The first line holds everything an uncontended acquisition touches. */
+    _Atomic uintptr_t live_addr;   /* `addr` while live; 0 once retired or while reset */
+    _Atomic uint64_t acquisitions; /* write holds: bumped under the lock itself */
     uint32_t id;                   /* per process, from 1 */
     uint8_t kind;                  /* enum tl_lock_kind */
     atomic_uchar retired;          /* destroyed; no new edges reach it */
+    atomic_uchar pinned;           /* referenced by an edge or a finding: never recycled */
+    _Atomic uint64_t steady_out[TL_LOCK_STEADY_OUT];
+    struct tl_pub pub;             /* collector queue link */
     uintptr_t addr;                /* the lock object */
-    _Atomic uintptr_t live_addr;   /* `addr` while live; 0 once retired or while reset */
     uint32_t first_thread;         /* thread that first used it */
     struct tl_stack *first_stack;  /* where it was first used or initialised */
     int64_t created_ns;
     _Atomic int64_t destroyed_ns;  /* 0 while alive */
-    _Atomic uint64_t acquisitions; /* write holds: bumped under the lock itself */
     _Atomic uint64_t contentions;  /* acquisitions that had to wait */
     _Atomic uint64_t wait_ns;      /* total time those waits took */
     _Atomic uint64_t wait_max_ns;  /* the longest one */
@@ -51,10 +70,12 @@ struct tl_lock {
     uint32_t bfs_gen[2];           /* visit marks, one per arrival mode */
     struct tl_edge *bfs_via[2];    /* edge the search arrived by */
     uint8_t bfs_via_mode[2];       /* mode of the state it came from */
-    atomic_uchar pinned;           /* referenced by an edge or a finding: never recycled */
     unsigned limbo_pass;           /* collector only: recycling pass that unlinked it */
     unsigned limbo_drains;         /* collector only: drained passes by then */
-};
+} __attribute__((aligned(64)));
+
+_Static_assert(offsetof(struct tl_lock, steady_out) + sizeof(uint64_t) * TL_LOCK_STEADY_OUT <= 64,
+               "a lock record's hot fields fit one cache line");
 
 int tl_lockmap_init(unsigned order);
 /* The live record for `addr`, or NULL when unknown. Lock-free. */

@@ -39,8 +39,11 @@ static inline struct tl_held *tl_lockops_find_held(struct tl_thread *self, const
  *    set for the mode pair is an edge this thread can learn nothing new from,
  *    and that cannot change back (evidence only grows, see
  *    detect_lock_order.c), so a hit costs nothing else. Anything else goes
- *    out of line to tl_lock_order_on_acquire(), which unwinds only for a new
- *    edge or mode pair.
+ *    out of line to tl_lock_order_on_acquire(), which looks first at the held
+ *    lock's steady successors (a line its acquisition wrote, so a hit costs
+ *    no cache miss) and unwinds only for a new edge or mode pair. The
+ *    successor slots stay out of this inline path: their loop cost the lock
+ *    interposer a stack frame (six saved registers) on every call.
  *  - Counters are the thread's own (plain load and store, summed by the
  *    collector); a write hold bumps the lock's counter with a plain store
  *    too, as the lock itself serialises it. No locked instruction, no system

@@ -310,6 +310,91 @@ static void test_detect_lock_order_severity_follows_evidence(void **state)
     assert_int_equal(take_findings(f, 8), 0);
 }
 
+/* The steady_out slots of `from` that name `to`: how many, and the thread of the last. */
+static int steady_slots_naming(const struct tl_lock *from, const struct tl_lock *to,
+                               uint32_t *thread)
+{
+    int n = 0;
+    for (int i = 0; i < TL_LOCK_STEADY_OUT; i++) {
+        uint64_t w = atomic_load(&from->steady_out[i]);
+        if (w && (uint32_t)(w >> 32) == to->id) {
+            n++;
+            *thread = (uint32_t)(w >> 4) & TL_STEADY_THREAD_MAX;
+        }
+    }
+    return n;
+}
+
+/*
+ * A steady successor slot holds for the edge's own thread only, until a
+ * second thread took the edge: that thread's acquisitions must still reach
+ * the edge and mark it multi. A gated edge gets no slot: the acquisition
+ * without the gate must still clear it.
+ */
+static void test_detect_lock_order_steady_successor_per_thread(void **state)
+{
+    (void)state;
+    struct tl_lock *a = new_lock(TL_LOCK_MUTEX), *b = new_lock(TL_LOCK_MUTEX);
+    uint32_t thread = 99;
+    take_in_order(&t1, a, W, b, W); /* new edge: no slot yet */
+    assert_int_equal(steady_slots_naming(a, b, &thread), 0);
+    take_in_order(&t1, a, W, b, W); /* known and steady for t1 */
+    assert_int_equal(steady_slots_naming(a, b, &thread), 1);
+    assert_int_equal(thread, t1.id);
+    assert_true(tl_lock_order_steady_out(a, b->id, t1.id, TL_MODE_BIT(W, W)));
+    assert_false(tl_lock_order_steady_out(a, b->id, t2.id, TL_MODE_BIT(W, W)));
+    assert_false(tl_lock_order_steady_out(a, b->id, t1.id, TL_MODE_BIT(R, W)));
+
+    struct tl_edge *ab = tl_graph_find(a, b);
+    take_in_order(&t2, a, W, b, W);
+    assert_int_equal(atomic_load(&ab->multi), 1);
+    take_in_order(&t2, a, W, b, W); /* steady for every thread now */
+    assert_int_equal(steady_slots_naming(a, b, &thread), 1);
+    assert_int_equal(thread, 0);
+    assert_true(tl_lock_order_steady_out(a, b->id, t3.id, TL_MODE_BIT(W, W)));
+
+    struct tl_lock *g = new_lock(TL_LOCK_MUTEX);
+    struct tl_lock *c = new_lock(TL_LOCK_MUTEX), *d = new_lock(TL_LOCK_MUTEX);
+    acquire(&t1, g, W);
+    take_in_order(&t1, c, W, d, W);
+    acquire(&t1, g, W);
+    take_in_order(&t1, c, W, d, W);
+    assert_int_equal(steady_slots_naming(c, d, &thread), 0);
+    take_in_order(&t1, c, W, d, W); /* without the gate */
+    assert_int_equal(atomic_load(&tl_graph_find(c, d)->gated), 0);
+    take_in_order(&t1, c, W, d, W);
+    assert_int_equal(steady_slots_naming(c, d, &thread), 1);
+    take_findings(NULL, 0);
+}
+
+/* Past TL_LOCK_STEADY_OUT successors the first ones keep their slots; the rest still work. */
+static void test_detect_lock_order_steady_successors_beyond_slots(void **state)
+{
+    (void)state;
+    enum { N = TL_LOCK_STEADY_OUT + 3 };
+    struct tl_lock *a = new_lock(TL_LOCK_MUTEX), *to[N];
+    uint32_t thread;
+    for (int i = 0; i < N; i++) {
+        to[i] = new_lock(TL_LOCK_MUTEX);
+        take_in_order(&t1, a, W, to[i], W);
+        take_in_order(&t1, a, W, to[i], W);
+    }
+    for (int i = 0; i < N; i++)
+        assert_int_equal(steady_slots_naming(a, to[i], &thread), i < TL_LOCK_STEADY_OUT);
+    for (int i = 0; i < N; i++) {
+        take_in_order(&t2, a, W, to[i], W);
+        assert_int_equal(atomic_load(&tl_graph_find(a, to[i])->multi), 1);
+    }
+    /* A second thread's acquisitions made them shared; the slots say so, none moved. */
+    for (int i = 0; i < N; i++) {
+        take_in_order(&t2, a, W, to[i], W);
+        assert_int_equal(steady_slots_naming(a, to[i], &thread), i < TL_LOCK_STEADY_OUT);
+        if (i < TL_LOCK_STEADY_OUT)
+            assert_int_equal(thread, 0);
+    }
+    assert_int_equal(take_findings(NULL, 0), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -322,6 +407,8 @@ int main(void)
         cmocka_unit_test_setup(test_detect_lock_order_readers_no_finding, setup_case),
         cmocka_unit_test_setup(test_detect_lock_order_relock_adds_no_self_edge, setup_case),
         cmocka_unit_test_setup(test_detect_lock_order_severity_follows_evidence, setup_case),
+        cmocka_unit_test_setup(test_detect_lock_order_steady_successor_per_thread, setup_case),
+        cmocka_unit_test_setup(test_detect_lock_order_steady_successors_beyond_slots, setup_case),
     };
     return cmocka_run_group_tests(tests, setup_group, NULL);
 }
