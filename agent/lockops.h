@@ -124,7 +124,7 @@ static inline int tl_lockops_fresh_and_ordered_after(struct tl_thread *self,
     return h->addr != (uintptr_t)addr && tl_lockops_edge_known(self, h, lock, TL_MODE_WRITE);
 }
 
-/* The same check over the whole held stack. */
+/* The same check over the whole held stack, with the held locks' steady successors. */
 int tl_lockops_fresh_and_ordered_deep(struct tl_thread *self, const struct tl_lock *lock,
                                       const void *addr);
 

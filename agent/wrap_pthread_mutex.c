@@ -115,10 +115,13 @@ static __attribute__((noinline)) int lock_slow(struct tl_thread *self, pthread_m
     return lock_blocking(self, m, BLOCK_PLAIN, 0, NULL, &(struct tl_caller){pc, cfa});
 }
 
-/* pthread_mutex_lock()'s fast path, out of line when two locks or more are held. */
-static __attribute__((noinline)) int lock_under_several(struct tl_thread *self, struct tl_lock *l,
-                                                        pthread_mutex_t *m, uintptr_t pc,
-                                                        uintptr_t cfa)
+/*
+ * pthread_mutex_lock()'s fast path, out of line: two locks or more held, or
+ * one whose edge the thread's edge cache does not know (the held locks'
+ * steady successors may).
+ */
+static __attribute__((noinline)) int lock_nested(struct tl_thread *self, struct tl_lock *l,
+                                                 pthread_mutex_t *m, uintptr_t pc, uintptr_t cfa)
 {
     if (!tl_lockops_fresh_and_ordered_deep(self, l, m))
         return lock_slow(self, m, pc, cfa);
@@ -143,10 +146,10 @@ static __attribute__((noinline, cold)) int lock_entry_slow(pthread_mutex_t *m, u
  * edge is known, the hold is recorded first and the real lock is a tail
  * call: no frame of ours stays on the stack, nothing runs after it, and the
  * function needs no callee-saved registers, because every call it makes is a
- * tail call: for a thread not yet registered (lock_entry_slow) and under two
- * held locks or more (lock_under_several) too. No lock or one held (the
- * common cases) are checked without a loop: its setup cost more than the one
- * probe. The cost of recording first:
+ * tail call: for a thread not yet registered (lock_entry_slow), and under two
+ * held locks or more or an edge the edge cache misses (lock_nested) too. No
+ * lock or one held (the common cases) are checked without a loop: its setup
+ * cost more than the one probe. The cost of recording first:
  * in the instant between the look at the word and the real call, another
  * thread may take the mutex; this thread then blocks listed as holding it,
  * without a wait record (the wait-for graph takes owners from the mutex word,
@@ -162,10 +165,9 @@ TL_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
     struct tl_lock *l = tl_lockops_cached(self, m);
     if (__builtin_expect(!l || !mutex_free(m) || !cannot_fail(m), 0))
         return lock_slow(self, m, caller.pc, caller.cfa);
-    if (__builtin_expect(self->nheld > 1, 0))
-        return lock_under_several(self, l, m, caller.pc, caller.cfa);
-    if (self->nheld == 1 && !tl_lockops_fresh_and_ordered_after(self, &self->held[0], l, m))
-        return lock_slow(self, m, caller.pc, caller.cfa);
+    if (__builtin_expect(self->nheld > 1, 0) ||
+        (self->nheld == 1 && !tl_lockops_fresh_and_ordered_after(self, &self->held[0], l, m)))
+        return lock_nested(self, l, m, caller.pc, caller.cfa);
     tl_lockops_acquired(self, l, m, TL_MODE_WRITE, TL_ACQ_ORDERED, &caller, NULL);
     return TL_REAL_RESOLVED(mutex_lock)(m);
 }
