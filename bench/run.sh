@@ -4,7 +4,7 @@
 # Builds a Release tree, then times each benchmark bare and under each tool,
 # alternating (bare, tool, bare, tool, ...) so drift in machine load hits both
 # sides alike, and prints the medians and their ratio:
-#   tl-bench-lock, tl-bench-alloc   microbenchmarks (bench/*.c)
+#   tl-bench-lock, tl-bench-alloc, tl-bench-striped   microbenchmarks (bench/*.c)
 #   pigz -p 2, zstd -T2, xz -T2     real threaded programs on a deterministic input
 #   memcached -t 4         a server under a client load (tl-bench-memcached-load,
 #                          4 connections of set+get pairs): the client's time
@@ -20,6 +20,7 @@
 #
 # usage: bash bench/run.sh      environment: ROUNDS (default 5), BUILD (default
 #        build-release), LOCK_ITERS (20000000), ALLOC_ITERS (10000000),
+#        STRIPED_ITERS (10000000),
 #        MEMCACHED_OPS (set+get pairs per connection, 5000), ONLY (regex on
 #        "benchmark tool" to run a subset), SKIP_REAL=1 (microbenchmarks only)
 set -euo pipefail
@@ -30,6 +31,7 @@ build=${BUILD:-build-release}
 # Long enough (about 0.5 s bare) that the fixed cost of a run, its own row, does not hide the per-call cost.
 lock_iters=${LOCK_ITERS:-20000000}
 alloc_iters=${ALLOC_ITERS:-10000000}
+striped_iters=${STRIPED_ITERS:-10000000}
 memcached_ops=${MEMCACHED_OPS:-5000}
 only=${ONLY:-.}
 
@@ -41,11 +43,11 @@ trap 'rm -rf "$work"' EXIT
 
 tsan_dir=$build/bench-tsan
 mkdir -p "$tsan_dir"
-tsan=0
-if cc -O2 -g -fsanitize=thread -pthread bench/bench_lock.c -o "$tsan_dir/tl-bench-lock" 2> /dev/null &&
-    cc -O2 -g -fsanitize=thread -pthread bench/bench_alloc.c -o "$tsan_dir/tl-bench-alloc" 2> /dev/null; then
-    tsan=1
-fi
+tsan=1
+for name in lock alloc striped; do
+    cc -O2 -g -fsanitize=thread -pthread "bench/bench_$name.c" -o "$tsan_dir/tl-bench-$name" 2> /dev/null ||
+        tsan=0
+done
 
 # Deterministic input for the compressors: 64 MiB of xorshift text, fairly compressible.
 input=$work/input.txt
@@ -116,7 +118,8 @@ memcached_load() {
 }
 true_bin=$(type -P true) # an exec on both sides: the bare side must not be bash's builtin
 row "true (fixed cost)" threadlens "" -- "$true_bin" ::: tl "$true_bin"
-micro=("lock:$bin/tl-bench-lock:$lock_iters" "alloc:$bin/tl-bench-alloc:$alloc_iters")
+micro=("lock:$bin/tl-bench-lock:$lock_iters" "alloc:$bin/tl-bench-alloc:$alloc_iters"
+    "striped:$bin/tl-bench-striped:$striped_iters")
 for m in "${micro[@]}"; do
     IFS=: read -r name prog iters <<< "$m"
     row "tl-bench-$name" threadlens "" -- "$prog" "$iters" ::: tl "$prog" "$iters"
