@@ -19,9 +19,15 @@
 
 #define QUEUE_SIZE 65536
 
+/*
+ * A search state and how it was reached: the path back to the start follows
+ * `parent` through the queue, so lock records carry only their visit marks.
+ */
 struct bfs_state {
     struct tl_lock *lock;
-    uint8_t mode; /* mode the lock was acquired in when reached */
+    struct tl_edge *via; /* edge the search arrived by; NULL at the start */
+    uint32_t parent;     /* queue index of the state it arrived from */
+    uint8_t mode;        /* mode the lock was acquired in when reached */
 };
 
 #define EDGES_ORDER_MIN 14 /* 256 KiB; it grows (addrmap.h) */
@@ -87,32 +93,26 @@ struct tl_edge *tl_graph_add(struct tl_lock *from, struct tl_lock *to, uint32_t 
     return e;
 }
 
-static int visit(struct tl_lock *l, int mode, struct tl_edge *via, int via_mode, int *tail)
+static int visit(struct tl_lock *l, int mode, struct tl_edge *via, int parent, int *tail)
 {
     if (l->bfs_gen[mode] == bfs_gen)
         return 0;
     if (*tail == QUEUE_SIZE)
         return TL_EFULL;
     l->bfs_gen[mode] = bfs_gen;
-    l->bfs_via[mode] = via;
-    l->bfs_via_mode[mode] = (uint8_t)via_mode;
-    queue[(*tail)++] = (struct bfs_state){l, (uint8_t)mode};
+    queue[(*tail)++] = (struct bfs_state){l, via, (uint32_t)parent, (uint8_t)mode};
     return 0;
 }
 
-/* Walks parent links from (source, mode) back to the new edge's target. */
-static int collect_path(struct tl_lock *l, int mode, struct tl_edge *edge,
-                        struct tl_edge **cycle, int max)
+/* Walks parent links from the state at queue index `at` back to the new edge's target. */
+static int collect_path(int at, struct tl_edge *edge, struct tl_edge **cycle, int max)
 {
     struct tl_edge *rev[TL_MAX_CYCLE];
     int n = 0;
-    while (l->bfs_via[mode]) {
-        struct tl_edge *via = l->bfs_via[mode];
+    for (const struct bfs_state *st = &queue[at]; st->via; st = &queue[st->parent]) {
         if (n == TL_MAX_CYCLE - 1)
             return 0;
-        rev[n++] = via;
-        mode = l->bfs_via_mode[mode];
-        l = via->from;
+        rev[n++] = st->via;
     }
     if (n + 1 > max)
         return 0;
@@ -136,10 +136,11 @@ int tl_graph_find_cycle(struct tl_edge *edge, int held, int acq, struct tl_edge 
     if (visit(edge->to, acq, NULL, 0, &tail) < 0)
         return TL_EFULL;
     while (head < tail) {
-        struct bfs_state st = queue[head++];
+        int at = head++;
+        struct bfs_state st = queue[at];
         if (st.lock == source) {
             if (st.mode == TL_MODE_WRITE || held == TL_MODE_WRITE)
-                return collect_path(st.lock, st.mode, edge, cycle, max);
+                return collect_path(at, edge, cycle, max);
             continue; /* a cycle must end here; going past the source finds nothing new */
         }
         for (struct tl_edge *e = st.lock->out; e; e = e->next_out) {
@@ -152,7 +153,7 @@ int tl_graph_find_cycle(struct tl_edge *edge, int held, int acq, struct tl_edge 
                 for (int a = TL_MODE_READ; a <= TL_MODE_WRITE; a++) {
                     if (!(modes & TL_MODE_BIT(h, a)))
                         continue;
-                    if (visit(e->to, a, e, st.mode, &tail) < 0) {
+                    if (visit(e->to, a, e, at, &tail) < 0) {
                         log_full_once();
                         return TL_EFULL;
                     }

@@ -61,21 +61,19 @@ struct tl_lock {
     _Atomic uint64_t contentions;  /* acquisitions that had to wait */
     _Atomic uint64_t wait_ns;      /* total time those waits took */
     _Atomic uint64_t wait_max_ns;  /* the longest one */
-    uint64_t written_wait;         /* collector only */
+    uint64_t written_counts;       /* collector only: the counts in the row, mixed (store.c) */
     struct tl_lock *next_all;      /* list of every record, immutable once pushed */
-    uint64_t written_acq;          /* collector only: counts in the row */
-    uint64_t written_cont;         /* collector only */
     /* Lock-order graph, under the graph lock (lockgraph.c). */
     struct tl_edge *out;           /* edges from this lock */
     uint32_t bfs_gen[2];           /* visit marks, one per arrival mode */
-    struct tl_edge *bfs_via[2];    /* edge the search arrived by */
-    uint8_t bfs_via_mode[2];       /* mode of the state it came from */
     unsigned limbo_pass;           /* collector only: recycling pass that unlinked it */
     unsigned limbo_drains;         /* collector only: drained passes by then */
 } __attribute__((aligned(64)));
 
 _Static_assert(offsetof(struct tl_lock, steady_out) + sizeof(uint64_t) * TL_LOCK_STEADY_OUT <= 64,
                "a lock record's hot fields fit one cache line");
+/* A million live locks cost a million records: three lines each, as before the slots. */
+_Static_assert(sizeof(struct tl_lock) == 192, "a lock record is three cache lines");
 
 int tl_lockmap_init(unsigned order);
 /* The live record for `addr`, or NULL when unknown. Lock-free. */
