@@ -140,14 +140,44 @@ static __attribute__((noinline, cold)) int lock_entry_slow(pthread_mutex_t *m, u
     return lock_slow(self, m, pc, cfa);
 }
 
+/* pthread_mutex_lock() with the lock's record at hand: the rest of its fast path. */
+static inline __attribute__((always_inline)) int lock_fast(struct tl_thread *self,
+                                                           struct tl_lock *l, pthread_mutex_t *m,
+                                                           uintptr_t pc, uintptr_t cfa)
+{
+    if (__builtin_expect(!mutex_free(m) || !cannot_fail(m), 0))
+        return lock_slow(self, m, pc, cfa);
+    if (__builtin_expect(self->nheld > 1, 0) ||
+        (self->nheld == 1 && !tl_lockops_fresh_and_ordered_after(self, &self->held[0], l, m)))
+        return lock_nested(self, l, m, pc, cfa);
+    tl_lockops_acquired(self, l, m, TL_MODE_WRITE, TL_ACQ_ORDERED, &(struct tl_caller){pc, cfa},
+                        NULL);
+    return TL_REAL_RESOLVED(mutex_lock)(m);
+}
+
+/*
+ * A lock the thread's lock cache misses (one of thousands of hashed locks, or
+ * a new one): the record from the shared map, then the fast path after all.
+ */
+static __attribute__((noinline)) int lock_uncached(struct tl_thread *self, pthread_mutex_t *m,
+                                                   uintptr_t pc, uintptr_t cfa)
+{
+    struct tl_lock *l =
+        tl_lockops_lock_slow(self, m, TL_LOCK_MUTEX, tl_lockops_lcache(self, (uintptr_t)m));
+    if (__builtin_expect(!l, 0))
+        return lock_slow(self, m, pc, cfa);
+    return lock_fast(self, l, m, pc, cfa);
+}
+
 /*
  * The hottest call of all. When the lock's record is cached, the mutex is
  * free, not ours already, of a kind that cannot fail and every lock-order
  * edge is known, the hold is recorded first and the real lock is a tail
  * call: no frame of ours stays on the stack, nothing runs after it, and the
  * function needs no callee-saved registers, because every call it makes is a
- * tail call: for a thread not yet registered (lock_entry_slow), and under two
- * held locks or more or an edge the edge cache misses (lock_nested) too. No
+ * tail call: for a thread not yet registered (lock_entry_slow), a lock the
+ * lock cache misses (lock_uncached), and under two held locks or more or an
+ * edge the edge cache misses (lock_nested) too. No
  * lock or one held (the common cases) are checked without a loop: its setup
  * cost more than the one probe. The cost of recording first:
  * in the instant between the look at the word and the real call, another
@@ -163,13 +193,9 @@ TL_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
     if (__builtin_expect(!self, 0))
         return lock_entry_slow(m, caller.pc, caller.cfa);
     struct tl_lock *l = tl_lockops_cached(self, m);
-    if (__builtin_expect(!l || !mutex_free(m) || !cannot_fail(m), 0))
-        return lock_slow(self, m, caller.pc, caller.cfa);
-    if (__builtin_expect(self->nheld > 1, 0) ||
-        (self->nheld == 1 && !tl_lockops_fresh_and_ordered_after(self, &self->held[0], l, m)))
-        return lock_nested(self, l, m, caller.pc, caller.cfa);
-    tl_lockops_acquired(self, l, m, TL_MODE_WRITE, TL_ACQ_ORDERED, &caller, NULL);
-    return TL_REAL_RESOLVED(mutex_lock)(m);
+    if (__builtin_expect(!l, 0))
+        return lock_uncached(self, m, caller.pc, caller.cfa);
+    return lock_fast(self, l, m, caller.pc, caller.cfa);
 }
 
 TL_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
