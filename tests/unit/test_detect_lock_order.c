@@ -65,6 +65,14 @@ static void take_in_order(struct tl_thread *t, struct tl_lock *first, int first_
     release_all(t);
 }
 
+/* The same, nested in `gate` (write): `gate` is held across the edge, then released too. */
+static void take_gated(struct tl_thread *t, struct tl_lock *gate, struct tl_lock *first,
+                       struct tl_lock *second)
+{
+    acquire(t, gate, W);
+    take_in_order(t, first, W, second, W);
+}
+
 /* Takes the publish queue; returns its findings, oldest first (none kept when out is NULL). */
 static int take_findings(struct tl_finding **out, int max)
 {
@@ -163,10 +171,8 @@ static void test_detect_lock_order_common_gate_info(void **state)
     struct tl_lock *g = new_lock(TL_LOCK_MUTEX);
     struct tl_lock *a = new_lock(TL_LOCK_MUTEX), *b = new_lock(TL_LOCK_MUTEX);
     struct tl_finding *f[8];
-    acquire(&t1, g, W);
-    take_in_order(&t1, a, W, b, W);
-    acquire(&t2, g, W);
-    take_in_order(&t2, b, W, a, W);
+    take_gated(&t1, g, a, b);
+    take_gated(&t2, g, b, a);
     assert_int_equal(take_findings(f, 8), 1);
     assert_cycle_finding(f[0], (struct tl_edge *[]){tl_graph_find(a, b), tl_graph_find(b, a)}, 2);
     assert_int_equal(atomic_load(&f[0]->severity), TL_SEVERITY_INFO);
@@ -298,10 +304,8 @@ static void test_detect_lock_order_severity_follows_evidence(void **state)
     /* Gated: info, until one acquisition happens without the gate. */
     struct tl_lock *g = new_lock(TL_LOCK_MUTEX);
     struct tl_lock *c = new_lock(TL_LOCK_MUTEX), *d = new_lock(TL_LOCK_MUTEX);
-    acquire(&t1, g, W);
-    take_in_order(&t1, c, W, d, W);
-    acquire(&t2, g, W);
-    take_in_order(&t2, d, W, c, W);
+    take_gated(&t1, g, c, d);
+    take_gated(&t2, g, d, c);
     assert_int_equal(take_findings(f, 8), 1);
     struct tl_finding *gated = f[0];
     assert_int_equal(tl_lock_order_severity(gated), TL_SEVERITY_INFO);
@@ -355,10 +359,8 @@ static void test_detect_lock_order_steady_successor_per_thread(void **state)
 
     struct tl_lock *g = new_lock(TL_LOCK_MUTEX);
     struct tl_lock *c = new_lock(TL_LOCK_MUTEX), *d = new_lock(TL_LOCK_MUTEX);
-    acquire(&t1, g, W);
-    take_in_order(&t1, c, W, d, W);
-    acquire(&t1, g, W);
-    take_in_order(&t1, c, W, d, W);
+    take_gated(&t1, g, c, d);
+    take_gated(&t1, g, c, d);
     assert_int_equal(steady_slots_naming(c, d, &thread), 0);
     take_in_order(&t1, c, W, d, W); /* without the gate */
     assert_int_equal(atomic_load(&tl_graph_find(c, d)->gated), 0);
