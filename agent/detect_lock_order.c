@@ -15,7 +15,7 @@ static int reported_full_logged;         /* graph lock */
 static inline struct tl_edge *find_edge(struct tl_thread *self, struct tl_lock *from,
                                         struct tl_lock *to)
 {
-    uint64_t key = ((uint64_t)from->id << 32) | to->id;
+    uint64_t key = tl_edge_key(from, to);
     struct tl_ecache_entry *c = tl_ecache_slot(self, key);
     if (c->key == key)
         return c->edge;
@@ -227,7 +227,7 @@ static void note_steady(struct tl_thread *self, struct tl_edge *e, unsigned bit)
         (e->thread != self->id && !atomic_load_explicit(&e->multi, memory_order_relaxed)))
         return;
     note_steady_out(e);
-    uint64_t key = ((uint64_t)e->from->id << 32) | e->to->id;
+    uint64_t key = tl_edge_key(e->from, e->to);
     struct tl_ecache_entry *c = tl_ecache_slot(self, key);
     if (c->key == key)
         c->steady |= bit;

@@ -54,14 +54,9 @@ void tl_graph_unlock(void)
     tl_spin_unlock(&graph_lock);
 }
 
-static uintptr_t edge_key(const struct tl_lock *from, const struct tl_lock *to)
-{
-    return ((uintptr_t)from->id << 32) | to->id;
-}
-
 struct tl_edge *tl_graph_find(const struct tl_lock *from, const struct tl_lock *to)
 {
-    return tl_growmap_find(&edges, edge_key(from, to));
+    return tl_growmap_find(&edges, tl_edge_key(from, to));
 }
 
 static void log_full_once(void)
@@ -74,7 +69,7 @@ static void log_full_once(void)
 
 struct tl_edge *tl_graph_add(struct tl_lock *from, struct tl_lock *to, uint32_t thread)
 {
-    struct tl_addrmap_slot *s = tl_growmap_slot(&edges, edge_key(from, to), 1);
+    struct tl_addrmap_slot *s = tl_growmap_slot(&edges, tl_edge_key(from, to), 1);
     struct tl_edge *e = s ? tl_arena_alloc(sizeof *e) : NULL;
     if (!e) {
         log_full_once();

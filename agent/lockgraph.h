@@ -43,6 +43,15 @@ struct tl_edge {
     int64_t first_ns;
 };
 
+/*
+ * The key of edge from -> to, in the edge table and in the threads' edge
+ * caches: the two lock ids, which records keep for life.
+ */
+static inline uint64_t tl_edge_key(const struct tl_lock *from, const struct tl_lock *to)
+{
+    return ((uint64_t)from->id << 32) | to->id;
+}
+
 int tl_graph_init(unsigned order);
 void tl_graph_lock(void);
 void tl_graph_unlock(void);

@@ -97,7 +97,7 @@ static inline int tl_lockops_edge_known(struct tl_thread *self, const struct tl_
 {
     if (!h->lock || h->lock == lock)
         return 1;
-    uint64_t key = ((uint64_t)h->lock->id << 32) | lock->id;
+    uint64_t key = tl_edge_key(h->lock, lock);
     const struct tl_ecache_entry *c = tl_ecache_slot(self, key);
     return c->key == key && (c->steady & TL_MODE_BIT(h->mode, mode));
 }

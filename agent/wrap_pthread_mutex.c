@@ -115,6 +115,17 @@ static __attribute__((noinline)) int lock_slow(struct tl_thread *self, pthread_m
     return lock_blocking(self, m, BLOCK_PLAIN, 0, NULL, &(struct tl_caller){pc, cfa});
 }
 
+/* The fast paths' end: the hold is recorded first, then the real lock is a tail call. */
+static inline __attribute__((always_inline)) int record_then_lock(struct tl_thread *self,
+                                                                  struct tl_lock *l,
+                                                                  pthread_mutex_t *m,
+                                                                  uintptr_t pc, uintptr_t cfa)
+{
+    tl_lockops_acquired(self, l, m, TL_MODE_WRITE, TL_ACQ_ORDERED, &(struct tl_caller){pc, cfa},
+                        NULL);
+    return TL_REAL_RESOLVED(mutex_lock)(m);
+}
+
 /*
  * pthread_mutex_lock()'s fast path, out of line: two locks or more held, or
  * one whose edge the thread's edge cache does not know (the held locks'
@@ -125,9 +136,7 @@ static __attribute__((noinline)) int lock_nested(struct tl_thread *self, struct 
 {
     if (!tl_lockops_fresh_and_ordered_deep(self, l, m))
         return lock_slow(self, m, pc, cfa);
-    tl_lockops_acquired(self, l, m, TL_MODE_WRITE, TL_ACQ_ORDERED, &(struct tl_caller){pc, cfa},
-                        NULL);
-    return TL_REAL_RESOLVED(mutex_lock)(m);
+    return record_then_lock(self, l, m, pc, cfa);
 }
 
 /* pthread_mutex_lock() on a thread with no record yet, or while the agent is off or busy. */
@@ -150,9 +159,7 @@ static inline __attribute__((always_inline)) int lock_fast(struct tl_thread *sel
     if (__builtin_expect(self->nheld > 1, 0) ||
         (self->nheld == 1 && !tl_lockops_fresh_and_ordered_after(self, &self->held[0], l, m)))
         return lock_nested(self, l, m, pc, cfa);
-    tl_lockops_acquired(self, l, m, TL_MODE_WRITE, TL_ACQ_ORDERED, &(struct tl_caller){pc, cfa},
-                        NULL);
-    return TL_REAL_RESOLVED(mutex_lock)(m);
+    return record_then_lock(self, l, m, pc, cfa);
 }
 
 /*
