@@ -64,6 +64,7 @@ static int finished;            /* under collector_lock: the process end was wri
 static int all_exited;          /* under collector_lock */
 static int started;             /* under collector_lock: store open in this process */
 static int pending_child;       /* fork child that has not started yet */
+static pid_t owner_pid;         /* the process this recording is of (set at start and fork) */
 static int open_deferred;       /* under collector_lock: the database is still to be opened */
 static atomic_int open_failed;  /* a deferred open failed: the agent stays off */
 static struct tl_finding *findings; /* every finding written, newest first; collector_lock */
@@ -445,6 +446,19 @@ static int open_store(void)
 }
 
 /*
+ * Whether the caller is another process on this one's memory: a vfork child
+ * (or a clone() child, which no fork handler saw). Its collector state,
+ * database connection and SQLite's locks are the parent's, whose recording
+ * goes on; and the file locks are not the child's, so SQLite in it may wait
+ * for ever. Its exit or exec must leave them alone. A system call, so only
+ * on the ways out of a process.
+ */
+static int foreign_process(void)
+{
+    return owner_pid != 0 && getpid() != owner_pid;
+}
+
+/*
  * A deferred open (tl_collector_start), by whichever thread needs the
  * database first. collector_lock held.
  */
@@ -558,6 +572,7 @@ int tl_collector_start(const char *db, const struct tl_process_info *info, int d
     if (db != db_file)
         snprintf(db_file, sizeof db_file, "%s", db);
     proc_info = *info;
+    owner_pid = info->pid;
     if (info->exe != exe_buf)
         snprintf(exe_buf, sizeof exe_buf, "%s", info->exe ? info->exe : "");
     if (info->cmdline != cmdline_buf)
@@ -658,6 +673,8 @@ static void halt_if_asked(void)
 
 void tl_collector_finish(int status, const char *reason)
 {
+    if (foreign_process())
+        return;
     guard_enter();
     int saved_errno = errno;
     int replace = 0;
@@ -693,6 +710,8 @@ void tl_collector_finish(int status, const char *reason)
 
 void tl_collector_flush_for_exec(void)
 {
+    if (foreign_process())
+        return;
     guard_enter();
     TL_REAL(mutex_lock)(&collector_lock);
     open_if_deferred();
@@ -710,6 +729,8 @@ void tl_collector_flush_for_exec(void)
 
 void tl_collector_exec_failed(void)
 {
+    if (foreign_process())
+        return;
     guard_enter();
     TL_REAL(mutex_lock)(&collector_lock);
     if (started && !finished && !stopping && tl_store_begin() == 0 &&
@@ -733,6 +754,7 @@ void tl_collector_after_fork_child(void)
         close(wake_fd); /* the parent's eventfd is shared with the child: take a fresh one */
     wake_fd = -1;
     pending_child = 1;
+    owner_pid = getpid();
 }
 
 void tl_collector_fork_prepare(void)

@@ -18,6 +18,8 @@ Checks:
     own messages) are removed from both;
   - threadlens-top exits 1 if the expect file lists an error finding, else 0;
   - the findings match the expect file one to one (see below);
+  - the program's last process row says it ended by exit, with the status
+    it exited with (unless a signal ended it);
   - the JSON is coherent: every lock-order-inversion's edges form a closed
     chain over its listed locks, and "summary" counts the findings.
 Every subprocess gets a 60 s timeout (its whole process group is killed).
@@ -439,7 +441,23 @@ def run_normal(spec, opts, prog, agent_argv, top_bin, db, tmp, fail):
     doc, failures = check_top(top, spec, opts.expect)
     for msg in failures:
         fail(msg)
+    if doc is not None and under[0] >= 0:
+        for msg in check_recorded_end(doc.get("processes") or [], under[0]):
+            fail(msg)
     return doc, top[1], under[2]
+
+
+def check_recorded_end(processes, status):
+    """The launched program's last image (its pid's last process row) ended by exit
+    with the status the program really exited with. Returns a list of failures."""
+    if not processes:
+        return []
+    pid = processes[0].get("pid")
+    last = [p for p in processes if p.get("pid") == pid][-1]
+    if last.get("end_reason") != "exit" or last.get("exit_status") != status:
+        return [f"process {pid} is recorded as ended by {last.get('end_reason')!r} with "
+                f"status {last.get('exit_status')!r}; it exited {status}"]
+    return []
 
 
 def kill_group(proc):
