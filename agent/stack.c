@@ -31,7 +31,7 @@ static struct {
 
 static void find_libgcc_unwinder(void)
 {
-    void *gcc = dlopen("libgcc_s.so.1", RTLD_LAZY | RTLD_NOLOAD); /* loaded by backtrace() */
+    void *gcc = dlopen("libgcc_s.so.1", RTLD_LAZY | RTLD_NOLOAD); /* a DT_NEEDED of ours */
     if (!gcc)
         return;
     void *bt = dlvsym(gcc, "_Unwind_Backtrace", "GCC_3.3");
@@ -53,7 +53,7 @@ void tl_stack_init(unsigned depth, uintptr_t lo, uintptr_t hi)
     agent_lo = lo;
     agent_hi = hi;
     void *warm[1];
-    backtrace(warm, 1); /* loads libgcc's unwinder now, not inside some wrapper later */
+    backtrace(warm, 1); /* glibc's own look-up of libgcc_s, now, not inside some wrapper later */
     find_libgcc_unwinder();
 }
 
