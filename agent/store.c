@@ -12,6 +12,7 @@
 
 #include "errors.h"
 #include "schema.h"
+#include "schema_image.h"
 #include "options.h"
 #include "suppress.h"
 #include "symbols.h"
@@ -100,7 +101,22 @@ static int user_version(void)
     return v;
 }
 
-/* Creates the schema, or checks that an existing database is ours (an exec'd child appends). */
+/* The schema in an empty database (one made elsewhere; ours start from the image). */
+static int create_schema(void)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "PRAGMA user_version=%d", TL_SCHEMA_VERSION);
+    if (exec(TL_SCHEMA_SQL) < 0 ||
+        exec("INSERT OR IGNORE INTO meta(key, value) VALUES('app', '" TL_SCHEMA_APP "')") < 0 ||
+        exec(sql) < 0)
+        return TL_EIO;
+    return 0;
+}
+
+/*
+ * Creates the schema in an empty database, or checks that an existing one is
+ * ours (a new file from the image, or one an exec'd image appends to).
+ */
 static int init_schema(void)
 {
     if (exec("BEGIN IMMEDIATE") < 0)
@@ -112,15 +128,12 @@ static int init_schema(void)
                  TL_SCHEMA_VERSION);
         return TL_EINVAL;
     }
-    char sql[128], period[128];
-    snprintf(sql, sizeof sql, "PRAGMA user_version=%d", TL_SCHEMA_VERSION);
+    char period[128];
     /* The heap sampling period, for profiles that scale samples (pprof's period). */
     snprintf(period, sizeof period,
              "INSERT OR REPLACE INTO meta(key, value) VALUES('sample_bytes', '%.0f')",
              tl_options.sample_bytes);
-    if (exec(TL_SCHEMA_SQL) < 0 ||
-        exec("INSERT OR IGNORE INTO meta(key, value) VALUES('app', '" TL_SCHEMA_APP "')") < 0 ||
-        exec(period) < 0 || exec(sql) < 0 || exec("COMMIT") < 0) {
+    if ((v == 0 && create_schema() < 0) || exec(period) < 0 || exec("COMMIT") < 0) {
         int rc = fail("cannot create the schema");
         exec("ROLLBACK");
         return rc;
@@ -187,6 +200,8 @@ static int resume_process(void)
 int tl_store_open(const char *path, const struct tl_process_info *info)
 {
     snprintf(db_path, sizeof db_path, "%s", path);
+    /* A new file starts as the image; an existing one is left to init_schema() to check. */
+    tl_schema_image_write(path);
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
         int rc = fail("cannot open");
