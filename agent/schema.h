@@ -131,4 +131,17 @@
     "  JOIN lock b ON b.proc = e.proc AND b.id = e.to_lock\n" \
     "  LEFT JOIN thread t ON t.proc = e.proc AND t.id = e.thread;\n"
 
+#define TL_SCHEMA_STR_(x) #x
+#define TL_SCHEMA_STR(x) TL_SCHEMA_STR_(x)
+
+/*
+ * A new database of ours, whole: the schema, meta's 'app' row and the
+ * version. The agent's build-time image (schema_image_gen.c) and an empty
+ * file the agent finds (store.c) are both made with it.
+ */
+#define TL_SCHEMA_CREATE_SQL \
+    TL_SCHEMA_SQL \
+    "INSERT OR IGNORE INTO meta(key, value) VALUES('app', '" TL_SCHEMA_APP "');\n" \
+    "PRAGMA user_version=" TL_SCHEMA_STR(TL_SCHEMA_VERSION) ";\n"
+
 #endif

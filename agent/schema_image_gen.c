@@ -28,12 +28,7 @@ static void remove_db(const char *path)
 static int create(const char *path)
 {
     sqlite3 *db = NULL;
-    char version[64];
-    snprintf(version, sizeof version, "PRAGMA user_version=%d", TL_SCHEMA_VERSION);
-    const char *steps[] = {
-        "PRAGMA journal_mode=WAL", "BEGIN", TL_SCHEMA_SQL,
-        "INSERT INTO meta(key, value) VALUES('app', '" TL_SCHEMA_APP "')", version, "COMMIT",
-    };
+    const char *steps[] = {"PRAGMA journal_mode=WAL", "BEGIN", TL_SCHEMA_CREATE_SQL, "COMMIT"};
     int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     for (size_t i = 0; rc == SQLITE_OK && i < sizeof steps / sizeof steps[0]; i++)
         rc = sqlite3_exec(db, steps[i], NULL, NULL, NULL);

@@ -101,18 +101,6 @@ static int user_version(void)
     return v;
 }
 
-/* The schema in an empty database (one made elsewhere; ours start from the image). */
-static int create_schema(void)
-{
-    char sql[128];
-    snprintf(sql, sizeof sql, "PRAGMA user_version=%d", TL_SCHEMA_VERSION);
-    if (exec(TL_SCHEMA_SQL) < 0 ||
-        exec("INSERT OR IGNORE INTO meta(key, value) VALUES('app', '" TL_SCHEMA_APP "')") < 0 ||
-        exec(sql) < 0)
-        return TL_EIO;
-    return 0;
-}
-
 /*
  * Creates the schema in an empty database, or checks that an existing one is
  * ours (a new file from the image, or one an exec'd image appends to).
@@ -133,7 +121,8 @@ static int init_schema(void)
     snprintf(period, sizeof period,
              "INSERT OR REPLACE INTO meta(key, value) VALUES('sample_bytes', '%.0f')",
              tl_options.sample_bytes);
-    if ((v == 0 && create_schema() < 0) || exec(period) < 0 || exec("COMMIT") < 0) {
+    /* An empty database (one made elsewhere: ours start from the image) gets the schema. */
+    if ((v == 0 && exec(TL_SCHEMA_CREATE_SQL) < 0) || exec(period) < 0 || exec("COMMIT") < 0) {
         int rc = fail("cannot create the schema");
         exec("ROLLBACK");
         return rc;
