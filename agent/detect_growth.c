@@ -12,7 +12,12 @@
 #include "publish.h"
 #include "trend.h"
 
-#define INDEX_SIZE (2 * TL_GROWTH_MAX_SERIES) /* power of two, at most half full */
+/*
+ * The index starts small and doubles, staying at most half full: a process
+ * watches a handful of series (heap, RSS, threads, a few sites), and every
+ * page the index touches is a page fault at start-up.
+ */
+#define INDEX_MIN 64 /* power of two */
 
 struct series {
     uint8_t kind;           /* enum tl_series_kind */
@@ -28,7 +33,8 @@ struct series {
 /* All collector thread only (and the fork child before its collector starts). */
 static struct series **all;     /* every series, nall of them, in creation order */
 static int nall;
-static int32_t *slots;          /* index into all[] by (kind, key), -1 = empty; INDEX_SIZE */
+static int32_t *slots;          /* index into all[] by (kind, key), -1 = empty */
+static uint32_t index_size;     /* entries in slots[]: a power of two, at least 2 * nall */
 static int full_logged;         /* said once that the table is full */
 static tl_stack_name_fn namer;  /* names a site's function; NULL: "site <id>" */
 
@@ -42,7 +48,8 @@ static uint32_t hash(int kind, uint64_t key)
 
 static int32_t *slot_for(int kind, uint64_t key)
 {
-    for (uint32_t i = hash(kind, key) & (INDEX_SIZE - 1);; i = (i + 1) & (INDEX_SIZE - 1)) {
+    uint32_t mask = index_size - 1;
+    for (uint32_t i = hash(kind, key) & mask;; i = (i + 1) & mask) {
         int32_t *slot = &slots[i];
         if (*slot < 0 || (all[*slot]->kind == kind && all[*slot]->key == key))
             return slot; /* terminates: the index is never more than half full */
@@ -51,10 +58,23 @@ static int32_t *slot_for(int kind, uint64_t key)
 
 static void reindex(void)
 {
-    for (int i = 0; i < INDEX_SIZE; i++)
+    for (uint32_t i = 0; i < index_size; i++)
         slots[i] = -1;
     for (int i = 0; i < nall; i++)
         *slot_for(all[i]->kind, all[i]->key) = i;
+}
+
+/* A new index of `size` entries. Returns 0, or -1 (the old one kept) without memory. */
+static int index_resize(uint32_t size)
+{
+    int32_t *fresh = malloc(size * sizeof *fresh);
+    if (!fresh)
+        return -1;
+    free(slots);
+    slots = fresh;
+    index_size = size;
+    reindex();
+    return 0;
 }
 
 /* The series of (kind, key), created on first use. NULL when full or out of memory. */
@@ -62,20 +82,20 @@ static struct series *series_get(int kind, uint64_t key, struct tl_stack *site)
 {
     if (!all) {
         all = malloc(TL_GROWTH_MAX_SERIES * sizeof *all);
-        slots = malloc(INDEX_SIZE * sizeof *slots);
-        if (!all || !slots) {
+        if (!all || index_resize(INDEX_MIN) < 0) {
             free(all);
-            free(slots);
             all = NULL;
-            slots = NULL;
             return NULL;
         }
-        reindex();
     }
     int32_t *slot = slot_for(kind, key);
     if (*slot >= 0)
         return all[*slot];
-    struct series *x = nall < TL_GROWTH_MAX_SERIES ? calloc(1, sizeof *x) : NULL;
+    int room = nall < TL_GROWTH_MAX_SERIES &&
+               ((uint32_t)(nall + 1) * 2 <= index_size || index_resize(index_size * 2) == 0);
+    if (room)
+        slot = slot_for(kind, key); /* the index may be new */
+    struct series *x = room ? calloc(1, sizeof *x) : NULL;
     if (!x) {
         if (!full_logged)
             tl_log(TL_LOG_ERROR, "growth detector: %d series, no room for more; new "
@@ -286,6 +306,7 @@ void tl_growth_after_fork_child(void)
     free(slots);
     all = NULL;
     slots = NULL;
+    index_size = 0;
     nall = 0;
     full_logged = 0;
 }

@@ -140,6 +140,31 @@ static void test_detect_growth_leaking_site_reported_once(void **state)
     assert_non_null(strstr(f->summary, "(Mann-Kendall p"));
 }
 
+/*
+ * New sites arrive every second, so the series index (which starts small)
+ * doubles again and again under the leaking site's series: each rebuild must
+ * keep it, or its window would start over and the report come late.
+ */
+static void test_detect_growth_leak_found_while_index_grows(void **state)
+{
+    (void)state;
+    int total = 0, when = -1;
+    uint64_t next_site = 1000;
+    for (int i = 0; i < 60; i++) {
+        int64_t now = T0 + i * NS;
+        observe_process(i, now, 8192);
+        for (int k = 0; k < 20; k++)
+            tl_growth_observe(TL_SERIES_SITE, next_site++, steady_stack, now, 4096);
+        int n = tl_growth_tick(now);
+        if (n && when < 0)
+            when = i;
+        total += n;
+    }
+    assert_int_equal(take_findings(NULL, 0), total);
+    assert_int_equal(total, 1);
+    assert_true(when >= 10 && when <= 30);
+}
+
 static void test_detect_growth_nothing_without_a_leak(void **state)
 {
     (void)state;
@@ -375,6 +400,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_detect_growth_leaking_site_reported_once, setup_case),
+        cmocka_unit_test_setup(test_detect_growth_leak_found_while_index_grows, setup_case),
         cmocka_unit_test_setup(test_detect_growth_nothing_without_a_leak, setup_case),
         cmocka_unit_test_setup(test_detect_growth_threads_and_tasks, setup_case),
         cmocka_unit_test_setup(test_detect_growth_items_bar_is_items_per_s, setup_case),
