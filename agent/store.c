@@ -130,17 +130,25 @@ static int init_schema(void)
     return 0;
 }
 
-static int prepare_all(void)
+/*
+ * The statement `id`, prepared on first use: a short-lived process (one
+ * step of a build, a shell's command) uses a third of them, and each costs
+ * its compilation and fresh heap pages. NULL when it cannot be prepared;
+ * SQLite's bind calls return SQLITE_MISUSE on a NULL statement and
+ * step_done() reports the failure, so callers need no check of their own.
+ */
+static sqlite3_stmt *stmt(enum stmt_id id)
 {
-    for (int i = 0; i < ST_COUNT; i++)
-        if (sqlite3_prepare_v3(db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &stmts[i], NULL) !=
-            SQLITE_OK)
-            return fail("cannot prepare a statement");
-    return 0;
+    if (!stmts[id] && sqlite3_prepare_v3(db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                                         &stmts[id], NULL) != SQLITE_OK)
+        fail("cannot prepare a statement");
+    return stmts[id];
 }
 
 static int step_done(sqlite3_stmt *st)
 {
+    if (!st)
+        return TL_EIO;
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
@@ -165,7 +173,7 @@ static void bind_id_or_null(sqlite3_stmt *st, int i, int64_t id)
 
 static int insert_process(const struct tl_process_info *info)
 {
-    sqlite3_stmt *st = stmts[ST_PROCESS];
+    sqlite3_stmt *st = stmt(ST_PROCESS);
     sqlite3_bind_int(st, 1, info->pid);
     sqlite3_bind_int(st, 2, info->ppid);
     bind_text_or_null(st, 3, info->exe);
@@ -180,7 +188,7 @@ static int insert_process(const struct tl_process_info *info)
 
 static int resume_process(void)
 {
-    sqlite3_stmt *st = stmts[ST_PROCESS_RESUME];
+    sqlite3_stmt *st = stmt(ST_PROCESS_RESUME);
     sqlite3_bind_int64(st, 1, proc_id);
     return step_done(st) < 0 ? fail("cannot reopen the process row") : 0;
 }
@@ -226,8 +234,6 @@ int tl_store_open(const char *path, const struct tl_process_info *info)
         rc = init_schema();
     if (rc == 0)
         rc = exec("PRAGMA synchronous=NORMAL");
-    if (rc == 0)
-        rc = prepare_all();
     if (rc == 0)
         rc = info ? insert_process(info) : resume_process();
     if (rc < 0)
@@ -326,20 +332,20 @@ static int64_t stack_id(struct tl_stack *s)
         uint64_t off = syms[i].module ? syms[i].offset : s->pc[i];
         h = fnv(h, &off, sizeof off);
     }
-    sqlite3_stmt *ins = stmts[ST_STACK_INSERT];
+    sqlite3_stmt *ins = stmt(ST_STACK_INSERT);
     sqlite3_bind_int64(ins, 1, (int64_t)h);
     sqlite3_bind_int(ins, 2, (int)s->depth);
     if (step_done(ins) < 0)
         return TL_EIO;
     int fresh = sqlite3_changes(db) > 0;
-    sqlite3_stmt *find = stmts[ST_STACK_FIND];
+    sqlite3_stmt *find = stmt(ST_STACK_FIND);
     sqlite3_bind_int64(find, 1, (int64_t)h);
     id = sqlite3_step(find) == SQLITE_ROW ? sqlite3_column_int64(find, 0) : 0;
     sqlite3_reset(find);
     if (id <= 0)
         return TL_EIO;
     for (uint32_t i = 0; fresh && i < s->depth; i++) {
-        sqlite3_stmt *fr = stmts[ST_FRAME];
+        sqlite3_stmt *fr = stmt(ST_FRAME);
         sqlite3_bind_int64(fr, 1, id);
         sqlite3_bind_int(fr, 2, (int)i);
         bind_text_or_null(fr, 3, syms[i].module);
@@ -371,7 +377,7 @@ static int thread_event(struct tl_thread *t, unsigned ev, const char *name, int6
 {
     if (t->written_events & ev)
         return 0;
-    sqlite3_stmt *st = stmts[ST_THREAD_EVENT];
+    sqlite3_stmt *st = stmt(ST_THREAD_EVENT);
     sqlite3_bind_int64(st, 1, proc_id);
     sqlite3_bind_int(st, 2, (int)t->id);
     sqlite3_bind_int64(st, 3, when);
@@ -391,7 +397,7 @@ int tl_store_thread(struct tl_thread *t)
     char name[16];
     tl_thread_copy_name(t, name);
     int64_t end_ns = atomic_load(&t->end_ns);
-    sqlite3_stmt *st = stmts[ST_THREAD];
+    sqlite3_stmt *st = stmt(ST_THREAD);
     sqlite3_bind_int64(st, 1, proc_id);
     sqlite3_bind_int(st, 2, (int)t->id);
     sqlite3_bind_int(st, 3, t->tid);
@@ -435,7 +441,7 @@ int tl_store_lock(const struct tl_lock *l)
         return fail("cannot write a stack");
     char name[256];
     lock_name(l, name, sizeof name);
-    sqlite3_stmt *st = stmts[ST_LOCK];
+    sqlite3_stmt *st = stmt(ST_LOCK);
     sqlite3_bind_int64(st, 1, proc_id);
     sqlite3_bind_int(st, 2, (int)l->id);
     sqlite3_bind_int64(st, 3, (int64_t)l->addr);
@@ -465,7 +471,7 @@ int tl_store_lock_counts(struct tl_lock *l)
     uint64_t sig = acq ^ cont * 0x9E3779B97F4A7C15ull ^ wait * 0xC2B2AE3D27D4EB4Full;
     if (sig == l->written_counts)
         return 0;
-    sqlite3_stmt *st = stmts[ST_LOCK_COUNTS];
+    sqlite3_stmt *st = stmt(ST_LOCK_COUNTS);
     sqlite3_bind_int64(st, 1, (int64_t)acq);
     sqlite3_bind_int64(st, 2, (int64_t)cont);
     sqlite3_bind_int64(st, 3, (int64_t)wait);
@@ -500,7 +506,7 @@ int tl_store_edge(const struct tl_edge *e)
     uint32_t gate = 0;
     for (int g = 0; g < TL_EDGE_GATES && !gate; g++)
         gate = atomic_load(&e->gates[g]);
-    sqlite3_stmt *st = stmts[ST_EDGE];
+    sqlite3_stmt *st = stmt(ST_EDGE);
     sqlite3_bind_int64(st, 1, proc_id);
     sqlite3_bind_int(st, 2, (int)e->id);
     sqlite3_bind_int(st, 3, (int)e->from->id);
@@ -595,7 +601,7 @@ static int insert_item(const struct tl_finding *f, unsigned seq)
     int64_t stack = stack_id(it->stack);
     if (stack < 0)
         return TL_EIO;
-    sqlite3_stmt *st = stmts[ST_ITEM];
+    sqlite3_stmt *st = stmt(ST_ITEM);
     sqlite3_bind_int64(st, 1, f->db_id);
     sqlite3_bind_int(st, 2, (int)seq);
     sqlite3_bind_text(st, 3, role_name(it->role), -1, SQLITE_STATIC);
@@ -647,7 +653,7 @@ static int insert_finding(struct tl_finding *f, int severity)
         misuse_summary(f, summary, sizeof summary);
     if (!f->summary)
         f->summary = tl_finding_text(summary); /* on_finding's JSON sends it too */
-    sqlite3_stmt *st = stmts[ST_FINDING];
+    sqlite3_stmt *st = stmt(ST_FINDING);
     sqlite3_bind_int64(st, 1, proc_id);
     sqlite3_bind_text(st, 2, tl_finding_kind_name(f->kind), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, tl_severity_name(severity), -1, SQLITE_STATIC);
@@ -669,7 +675,7 @@ static int update_resolved(struct tl_finding *f)
     int64_t resolved = atomic_load(&f->resolved_ns);
     if (resolved == f->written_resolved)
         return 0;
-    sqlite3_stmt *st = stmts[ST_FINDING_RESOLVED];
+    sqlite3_stmt *st = stmt(ST_FINDING_RESOLVED);
     bind_id_or_null(st, 1, resolved);
     sqlite3_bind_int64(st, 2, f->db_id);
     if (step_done(st) < 0)
@@ -687,7 +693,7 @@ int tl_store_finding(struct tl_finding *f)
     if (f->db_id == 0) {
         rc = insert_finding(f, severity);
     } else {
-        sqlite3_stmt *st = stmts[ST_FINDING_SEVERITY];
+        sqlite3_stmt *st = stmt(ST_FINDING_SEVERITY);
         sqlite3_bind_text(st, 1, tl_severity_name(severity), -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, f->db_id);
         rc = step_done(st);
@@ -702,7 +708,7 @@ int tl_store_finding(struct tl_finding *f)
 
 int tl_store_sample(const struct tl_sample *s)
 {
-    sqlite3_stmt *st = stmts[ST_SAMPLE];
+    sqlite3_stmt *st = stmt(ST_SAMPLE);
     sqlite3_bind_int64(st, 1, proc_id);
     sqlite3_bind_int64(st, 2, s->t_ns);
     sqlite3_bind_int(st, 3, (int)s->threads_live);
@@ -733,7 +739,7 @@ int tl_store_thread_state(const struct tl_thread *t, int64_t t_ns, const char *w
     int64_t stack = stack_id(wait_stack);
     if (stack < 0)
         return fail("cannot write a stack");
-    sqlite3_stmt *st = stmts[ST_THREAD_STATE];
+    sqlite3_stmt *st = stmt(ST_THREAD_STATE);
     sqlite3_bind_int64(st, 1, proc_id);
     sqlite3_bind_int(st, 2, (int)t->id);
     sqlite3_bind_int64(st, 3, t_ns);
@@ -758,7 +764,7 @@ int tl_store_task(const struct tl_task_row *t)
     int64_t stack = stack_id(t->submit_stack);
     if (stack < 0)
         return fail("cannot write a stack");
-    sqlite3_stmt *st = stmts[ST_TASK];
+    sqlite3_stmt *st = stmt(ST_TASK);
     sqlite3_bind_int64(st, 1, proc_id);
     sqlite3_bind_int64(st, 2, (int64_t)t->id);
     bind_text_or_null(st, 3, t->name);
@@ -787,7 +793,7 @@ int tl_store_site(const struct tl_site_row *site)
         return fail("cannot write a stack");
     char function[256];
     tl_store_stack_function(site->stack, function, sizeof function);
-    sqlite3_stmt *st = stmts[ST_SITE];
+    sqlite3_stmt *st = stmt(ST_SITE);
     sqlite3_bind_int64(st, 1, proc_id);
     sqlite3_bind_int(st, 2, (int)site->id);
     bind_id_or_null(st, 3, stack);
@@ -799,7 +805,7 @@ int tl_store_site(const struct tl_site_row *site)
 int tl_store_site_sample(uint32_t site, int64_t t_ns, int64_t live_bytes, int64_t live_count,
                          int64_t alloc_bytes)
 {
-    sqlite3_stmt *st = stmts[ST_SITE_SAMPLE];
+    sqlite3_stmt *st = stmt(ST_SITE_SAMPLE);
     sqlite3_bind_int64(st, 1, proc_id);
     sqlite3_bind_int(st, 2, (int)site);
     sqlite3_bind_int64(st, 3, t_ns);
@@ -811,7 +817,7 @@ int tl_store_site_sample(uint32_t site, int64_t t_ns, int64_t live_bytes, int64_
 
 int tl_store_process_end(int64_t end_ns, int status, const char *reason)
 {
-    sqlite3_stmt *st = stmts[ST_PROCESS_END];
+    sqlite3_stmt *st = stmt(ST_PROCESS_END);
     bind_id_or_null(st, 1, end_ns);
     if (status >= 0)
         sqlite3_bind_int(st, 2, status);
