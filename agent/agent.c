@@ -125,7 +125,7 @@ static void fork_child(void)
     tl_thread_after_fork_child();
     if (tl_self)
         tl_lockops_after_fork_child(tl_self);
-    tl_symbols_refresh();
+    tl_symbols_tick(); /* the parent's module list, rescanned when an address misses it */
     exit_status = -1;
 }
 
