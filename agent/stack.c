@@ -3,7 +3,6 @@
 
 #define UNW_LOCAL_ONLY
 #include <dlfcn.h>
-#include <execinfo.h>
 #include <libunwind.h>
 #include <string.h>
 #include <unwind.h>
@@ -29,8 +28,18 @@ static struct {
     _Unwind_Word (*get_cfa)(struct _Unwind_Context *);
 } unwinder = {_Unwind_Backtrace, _Unwind_GetIP, _Unwind_GetCFA};
 
+static int from_libgcc(void *fn)
+{
+    Dl_info info;
+    return dladdr(fn, &info) && info.dli_fname && strstr(info.dli_fname, "/libgcc_s.") != NULL;
+}
+
 static void find_libgcc_unwinder(void)
 {
+    /* The usual case, our own DT_NEEDED first in line: no dlopen (a tenth of a millisecond). */
+    if (from_libgcc((void *)unwinder.backtrace) && from_libgcc((void *)unwinder.get_ip) &&
+        from_libgcc((void *)unwinder.get_cfa))
+        return;
     void *gcc = dlopen("libgcc_s.so.1", RTLD_LAZY | RTLD_NOLOAD); /* a DT_NEEDED of ours */
     if (!gcc)
         return;
@@ -52,8 +61,6 @@ void tl_stack_init(unsigned depth, uintptr_t lo, uintptr_t hi)
     max_depth = depth > TL_STACK_MAX ? TL_STACK_MAX : depth;
     agent_lo = lo;
     agent_hi = hi;
-    void *warm[1];
-    backtrace(warm, 1); /* glibc's own look-up of libgcc_s, now, not inside some wrapper later */
     find_libgcc_unwinder();
 }
 
@@ -153,9 +160,11 @@ struct tl_stack *tl_stack_of_held(const struct tl_frame *frames, int n, struct t
 
 /*
  * Return addresses only, from one of two tracers (never unw_step(): see
- * tl_stack_unwind). glibc's backtrace() (libgcc's unwinder) reads each
- * frame's CFI afresh, about 1,700 instructions a frame, 15,000 for a heap
- * sample's stack. libunwind's unw_backtrace() keeps a per-thread cache of
+ * tl_stack_unwind). libgcc's unwinder (tl_stack_unwind, called directly:
+ * glibc's backtrace() would dlopen libgcc_s on its first call, so it had to
+ * be warmed at start, a quarter of a millisecond of every process) reads
+ * each frame's CFI afresh, about 1,700 instructions a frame, 15,000 for a
+ * heap sample's stack. libunwind's unw_backtrace() keeps a per-thread cache of
  * frame rules and then costs about 2,000 for the whole stack; but its cache
  * is 256 KiB of resident memory per thread, and filling it costs tens of
  * microseconds (signal masks, mmap, page faults). So a thread moves to it
@@ -182,7 +191,13 @@ static int trace(void **raw, int max)
         captures_here = 0; /* no slot: ask again TL_STACK_FAST_AFTER captures later */
         fast_here = take_fast_slot();
     }
-    return fast_here ? unw_backtrace(raw, max) : backtrace(raw, max);
+    if (fast_here)
+        return unw_backtrace(raw, max);
+    struct tl_frame frames[TL_STACK_MAX + 8];
+    int n = tl_stack_unwind(frames, max < TL_STACK_MAX + 8 ? max : TL_STACK_MAX + 8);
+    for (int i = 0; i < n; i++)
+        raw[i] = (void *)frames[i].pc;
+    return n;
 }
 
 int tl_stack_fast_slots_free(void)
