@@ -483,6 +483,8 @@ static void *collector_loop(void);
 static void *collector_main(void *arg)
 {
     (void)arg;
+    /* Named by itself: one prctl, where naming another thread writes its /proc comm file. */
+    TL_REAL(pthread_setname_np)(pthread_self(), "threadlens");
     void *result = collector_loop();
     atomic_store(&collector_running, 0); /* its last touch of the agent's state */
     return result;
@@ -561,8 +563,6 @@ static int start_thread(void)
     if (rc != 0)
         atomic_store(&collector_running, 0);
     pthread_attr_destroy(&attr);
-    if (rc == 0)
-        TL_REAL(pthread_setname_np)(thread, "threadlens");
     return rc == 0 ? 0 : -rc;
 }
 
