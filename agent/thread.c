@@ -1,9 +1,9 @@
 /* thread.c - per-thread records and the registry (see thread.h). */
 #include "thread.h"
 
-#include <stdio.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -12,7 +12,6 @@
 #include "clock.h"
 #include "errors.h"
 #include "lockops.h"
-#include "procstat.h"
 #include "log.h"
 #include "spin.h"
 #include "stack.h"
@@ -238,12 +237,9 @@ struct tl_thread *tl_thread_register(uint32_t creator, struct tl_stack *create_s
 
 void tl_thread_name_from_kernel(struct tl_thread *t)
 {
-    char path[64], name[17];
-    snprintf(path, sizeof path, "/proc/self/task/%d/comm", (int)t->tid);
-    if (tl_procfs_read(path, name, sizeof name) <= 0)
-        return;
-    name[strcspn(name, "\n")] = '\0';
-    tl_thread_set_name(t, name);
+    char name[17] = "";
+    if (prctl(PR_GET_NAME, name) == 0)
+        tl_thread_set_name(t, name);
 }
 
 /* A thread not created through our pthread_create (or running before an attach). */

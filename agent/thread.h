@@ -182,7 +182,7 @@ struct tl_thread *tl_thread_by_handle(pthread_t handle);
 /* `t`'s thread was joined by thread `by`: records it and queues the row. */
 void tl_thread_note_joined(struct tl_thread *t, uint32_t by);
 void tl_thread_set_name(struct tl_thread *t, const char *name);
-/* Names `t` as the kernel does (/proc/self/task/TID/comm). Slow path: a file read. */
+/* Names `t`, the calling thread's record, as the kernel does (PR_GET_NAME). */
 void tl_thread_name_from_kernel(struct tl_thread *t);
 void tl_thread_copy_name(struct tl_thread *t, char out[16]);
 struct tl_thread *tl_thread_first(void);
