@@ -12,6 +12,7 @@
 #                          "cold" times the server's first sight of the keys (the
 #                          agent learns thousands of lock edges), "warm" a second pass
 #   true                   the fixed cost of a run (launch, database, exit report)
+#   sh: 50 x true          a shell loop of 50 fork+exec'd commands (per-process cost)
 # Tools: threadlens (`threadlens run`); ThreadSanitizer (the microbenchmarks
 # rebuilt with -fsanitize=thread); Helgrind and heaptrack where installed.
 # Helgrind is ~100x slower, so it runs the microbenchmarks with ITER/100
@@ -136,6 +137,10 @@ memcached_load() {
 }
 true_bin=$(type -P true) # an exec on both sides: the bare side must not be bash's builtin
 row "true (fixed cost)" threadlens "" -- "$true_bin" ::: tl "$true_bin"
+# A script's or a build's shape: a shell forking and exec'ing short commands,
+# every one of them a process the agent starts in, records and closes.
+loop="for i in \$(seq 50); do $true_bin; done"
+row "sh: 50 x true" threadlens "(fork+exec each)" -- bash -c "$loop" ::: tl bash -c "$loop"
 micro=("lock:$bin/tl-bench-lock:$lock_iters" "alloc:$bin/tl-bench-alloc:$alloc_iters"
     "striped:$bin/tl-bench-striped:$striped_iters")
 for m in "${micro[@]}"; do
