@@ -18,9 +18,11 @@ static unsigned max_depth = 24;            /* set at init */
 static uintptr_t agent_lo, agent_hi;       /* our own text, set at init */
 
 /*
- * libgcc's unwinder, looked up in libgcc_s by version: libunwind exports the
- * same unversioned names (built on unw_step), and the link would bind to
- * those. They stay as the fallback when libgcc_s cannot be found.
+ * libgcc's unwinder. libunwind exports the same unversioned names (built on
+ * unw_step), so the link binds to libgcc_s's only when it comes first in the
+ * lookup order, as our DT_NEEDED does unless the program brings libunwind
+ * itself; otherwise find_libgcc_unwinder() looks them up in libgcc_s by
+ * version, and these bindings stay when libgcc_s cannot be found.
  */
 static struct {
     _Unwind_Reason_Code (*backtrace)(_Unwind_Trace_Fn, void *);
