@@ -193,11 +193,9 @@ int tl_agent_start(int64_t attach_ns)
     }
     tl_growth_set_namer(tl_store_stack_function);
     pthread_atfork(fork_prepare, fork_parent, fork_child);
-    uintptr_t agent_text[2] = {(uintptr_t)&find_text_segment, 0};
     uintptr_t libc_text[2] = {(uintptr_t)tl_real.mutex_lock, 0};
-    dl_iterate_phdr(find_text_segment, agent_text);
     dl_iterate_phdr(find_text_segment, libc_text);
-    if (tl_wait_stack_init(tl_options.stack_signal, agent_text, libc_text) < 0)
+    if (tl_wait_stack_init(tl_options.stack_signal, libc_text) < 0)
         tl_log(TL_LOG_INFO,
                "signal %d is the program's: blocked threads' stacks are call sites only",
                tl_options.stack_signal);

@@ -17,6 +17,7 @@
 #include "options.h"
 #include "publish.h"
 #include "real.h"
+#include "stack.h"
 #include "symbols.h"
 #include "signals.h"
 #include "detect_blocked.h"
@@ -505,8 +506,10 @@ static void *collector_loop(void)
     schedule_next_tick();
     for (;;) {
         enum collector_work work = sleep_until_work();
-        if (work == WORK_TICK)
+        if (work == WORK_TICK) {
             schedule_next_tick();
+            tl_stack_load_fast();
+        }
         TL_REAL(mutex_lock)(&collector_lock);
         if (stopping) {
             TL_REAL(mutex_unlock)(&collector_lock);

@@ -1,9 +1,7 @@
-/* stack.c - capture (libgcc and libunwind) and interning of call stacks (see stack.h). */
+/* stack.c - capture (libgcc's unwinder, libunwind's once loaded) and interning of call stacks (see stack.h). */
 #include "stack.h"
 
-#define UNW_LOCAL_ONLY
 #include <dlfcn.h>
-#include <libunwind.h>
 #include <string.h>
 #include <unwind.h>
 
@@ -17,45 +15,6 @@ static struct tl_stack *table[TABLE_SIZE]; /* under stack_lock */
 static unsigned max_depth = 24;            /* set at init */
 static uintptr_t agent_lo, agent_hi;       /* our own text, set at init */
 
-/*
- * libgcc's unwinder. libunwind exports the same unversioned names (built on
- * unw_step), so the link binds to libgcc_s's only when it comes first in the
- * lookup order, as our DT_NEEDED does unless the program brings libunwind
- * itself; otherwise find_libgcc_unwinder() looks them up in libgcc_s by
- * version, and these bindings stay when libgcc_s cannot be found.
- */
-static struct {
-    _Unwind_Reason_Code (*backtrace)(_Unwind_Trace_Fn, void *);
-    _Unwind_Ptr (*get_ip)(struct _Unwind_Context *);
-    _Unwind_Word (*get_cfa)(struct _Unwind_Context *);
-} unwinder = {_Unwind_Backtrace, _Unwind_GetIP, _Unwind_GetCFA};
-
-static int from_libgcc(void *fn)
-{
-    Dl_info info;
-    return dladdr(fn, &info) && info.dli_fname && strstr(info.dli_fname, "/libgcc_s.") != NULL;
-}
-
-static void find_libgcc_unwinder(void)
-{
-    /* The usual case, our own DT_NEEDED first in line: no dlopen (a tenth of a millisecond). */
-    if (from_libgcc((void *)unwinder.backtrace) && from_libgcc((void *)unwinder.get_ip) &&
-        from_libgcc((void *)unwinder.get_cfa))
-        return;
-    void *gcc = dlopen("libgcc_s.so.1", RTLD_LAZY | RTLD_NOLOAD); /* a DT_NEEDED of ours */
-    if (!gcc)
-        return;
-    void *bt = dlvsym(gcc, "_Unwind_Backtrace", "GCC_3.3");
-    void *ip = dlvsym(gcc, "_Unwind_GetIP", "GCC_3.0");
-    void *cfa = dlvsym(gcc, "_Unwind_GetCFA", "GCC_3.3");
-    if (bt && ip && cfa) {
-        *(void **)&unwinder.backtrace = bt;
-        *(void **)&unwinder.get_ip = ip;
-        *(void **)&unwinder.get_cfa = cfa;
-    }
-    dlclose(gcc);
-}
-
 void tl_stack_init(unsigned depth, uintptr_t lo, uintptr_t hi)
 {
     if (depth < 1)
@@ -63,7 +22,6 @@ void tl_stack_init(unsigned depth, uintptr_t lo, uintptr_t hi)
     max_depth = depth > TL_STACK_MAX ? TL_STACK_MAX : depth;
     agent_lo = lo;
     agent_hi = hi;
-    find_libgcc_unwinder();
 }
 
 static int in_agent_text(uintptr_t pc)
@@ -84,16 +42,17 @@ struct walk {
 static _Unwind_Reason_Code walk_frame(struct _Unwind_Context *ctx, void *arg)
 {
     struct walk *w = arg;
-    uintptr_t pc = unwinder.get_ip(ctx);
+    uintptr_t pc = _Unwind_GetIP(ctx);
     if (pc == 0 || w->n == w->max)
         return _URC_END_OF_STACK;
     if (w->seen++ > 0 && !in_agent_text(pc))
-        w->out[w->n++] = (struct tl_frame){pc, unwinder.get_cfa(ctx)};
+        w->out[w->n++] = (struct tl_frame){pc, _Unwind_GetCFA(ctx)};
     return _URC_NO_REASON;
 }
 
 /*
- * libgcc's unwinder, which gives each frame's CFA without system calls:
+ * libgcc's unwinder, linked into the agent (-static-libgcc), which gives
+ * each frame's CFA without system calls:
  * libunwind's unw_step() blocks and unblocks every signal around each frame
  * and checks addresses with mincore(). On memcached, which keeps learning
  * lock edges from its hashed item locks, that was 334,000 rt_sigprocmask and
@@ -102,7 +61,7 @@ static _Unwind_Reason_Code walk_frame(struct _Unwind_Context *ctx, void *arg)
 int tl_stack_unwind(struct tl_frame *out, int max)
 {
     struct walk w = {out, max, 0, 0};
-    unwinder.backtrace(walk_frame, &w);
+    _Unwind_Backtrace(walk_frame, &w);
     return w.n;
 }
 
@@ -162,21 +121,53 @@ struct tl_stack *tl_stack_of_held(const struct tl_frame *frames, int n, struct t
 
 /*
  * Return addresses only, from one of two tracers (never unw_step(): see
- * tl_stack_unwind). libgcc's unwinder (tl_stack_unwind, called directly:
- * glibc's backtrace() would dlopen libgcc_s on its first call, so it had to
- * be warmed at start, a quarter of a millisecond of every process) reads
- * each frame's CFI afresh, about 1,700 instructions a frame, 15,000 for a
- * heap sample's stack. libunwind's unw_backtrace() keeps a per-thread cache of
- * frame rules and then costs about 2,000 for the whole stack; but its cache
- * is 256 KiB of resident memory per thread, and filling it costs tens of
- * microseconds (signal masks, mmap, page faults). So a thread moves to it
- * only after TL_STACK_FAST_AFTER captures, which short-lived threads never
- * reach, and at most TL_STACK_FAST_THREADS threads hold a cache at once (one
- * slot each, given back at exit).
+ * tl_stack_unwind). libgcc's unwinder (tl_stack_unwind) reads each frame's
+ * CFI afresh, about 1,700 instructions a frame, 15,000 for a heap sample's
+ * stack. libunwind's unw_backtrace() keeps a per-thread cache of frame rules
+ * and then costs about 2,000 for the whole stack; but its cache is 256 KiB
+ * of resident memory per thread, and filling it costs tens of microseconds
+ * (signal masks, mmap, page faults). So a thread moves to it only after
+ * TL_STACK_FAST_AFTER captures, which short-lived threads never reach, and
+ * at most TL_STACK_FAST_THREADS threads hold a cache at once (one slot each,
+ * given back at exit).
+ *
+ * libunwind is not one of the agent's libraries: with the liblzma it needs,
+ * it was two of the four the loader mapped and relocated in every process
+ * (0.28 ms a process, bare start of a small program with and without them),
+ * and most processes never capture that often. The first thread that wants
+ * it asks; the collector loads it at its next tick (tl_stack_load_fast:
+ * never a dlopen on a program's thread, which may hold any lock, the loader's
+ * too). Until then, and if it cannot be loaded, libgcc's tracer serves.
  */
+#define LIBUNWIND_SONAME "libunwind.so.8" /* its ABI since libunwind 1.0 */
+
+typedef int (*backtrace_fn)(void **frames, int max);
+static _Atomic(backtrace_fn) fast_tracer; /* unw_backtrace, once loaded */
+static atomic_int fast_wanted;            /* a thread asked for it */
 static atomic_int fast_slots_free = TL_STACK_FAST_THREADS;
 static __thread unsigned captures_here; /* this thread's captures, up to TL_STACK_FAST_AFTER */
 static __thread int fast_here;          /* this thread holds a slot */
+
+static int fast_tracer_loaded(void)
+{
+    if (atomic_load_explicit(&fast_tracer, memory_order_acquire))
+        return 1;
+    atomic_store_explicit(&fast_wanted, 1, memory_order_relaxed);
+    return 0;
+}
+
+void tl_stack_load_fast(void)
+{
+    static int tried;
+    if (tried || !atomic_load_explicit(&fast_wanted, memory_order_relaxed))
+        return;
+    tried = 1;
+    void *lib = dlopen(LIBUNWIND_SONAME, RTLD_NOW | RTLD_LOCAL);
+    void *fn = lib ? dlsym(lib, "unw_backtrace") : NULL;
+    backtrace_fn tracer;
+    memcpy(&tracer, &fn, sizeof tracer); /* POSIX: dlsym's object pointer is the function's */
+    atomic_store_explicit(&fast_tracer, tracer, memory_order_release);
+}
 
 static int take_fast_slot(void)
 {
@@ -190,11 +181,11 @@ static int take_fast_slot(void)
 static int trace(void **raw, int max)
 {
     if (!fast_here && ++captures_here >= TL_STACK_FAST_AFTER) {
-        captures_here = 0; /* no slot: ask again TL_STACK_FAST_AFTER captures later */
-        fast_here = take_fast_slot();
+        captures_here = 0; /* not yet: ask again TL_STACK_FAST_AFTER captures later */
+        fast_here = fast_tracer_loaded() && take_fast_slot();
     }
     if (fast_here)
-        return unw_backtrace(raw, max);
+        return atomic_load_explicit(&fast_tracer, memory_order_relaxed)(raw, max);
     struct tl_frame frames[TL_STACK_MAX + 8];
     int n = tl_stack_unwind(frames, max < TL_STACK_MAX + 8 ? max : TL_STACK_MAX + 8);
     for (int i = 0; i < n; i++)

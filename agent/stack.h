@@ -73,6 +73,11 @@ struct tl_stack *tl_stack_capture(void);
 #define TL_STACK_FAST_THREADS 16
 /* Slots of the faster tracer no thread holds. */
 int tl_stack_fast_slots_free(void);
+/*
+ * Collector only, between ticks: loads the faster tracer (libunwind) once a
+ * thread has asked for it. Until then threads keep libgcc's.
+ */
+void tl_stack_load_fast(void);
 /* The calling thread is exiting: gives back its fast tracer's slot, if it has one. */
 void tl_stack_thread_exit(void);
 /* Fork child: the table lock may have been held by a vanished thread. */

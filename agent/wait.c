@@ -10,17 +10,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
-
 #include "errors.h"
 #include "lockmap.h"
 #include "procstat.h"
+#include "stack.h"
 
 #define ANSWER_WAIT_NS (200 * 1000000LL) /* how long the collector waits for handlers */
 
 static int stack_signal;                 /* 0: never signal; set once at init */
-static uintptr_t agent_lo, agent_hi;     /* our own text */
 static uintptr_t libc_lo, libc_hi;       /* libc's text: the real call's own frames */
 
 int tl_wait_read(struct tl_thread *t, struct tl_wait_snapshot *out)
@@ -68,16 +65,13 @@ int tl_wait_is_lock(int kind)
     return kind >= TL_WAIT_MUTEX && kind <= TL_WAIT_C11_MUTEX;
 }
 
-static int in_agent_text(uintptr_t pc)
-{
-    return pc >= agent_lo && pc < agent_hi;
-}
-
 /*
  * Runs on the blocked thread, interrupting its futex wait (which glibc
  * restarts for every wait kind we signal). Unwinds through the signal frame
  * and keeps the frames after the interposer: the application's call chain.
- * Async-signal-safe: libunwind's local unwinding and plain stores only.
+ * Async-signal-safe: libgcc's unwinder (the agent's own copy, whose lock no
+ * program code takes; the loader's lock in dl_iterate_phdr is not held by a
+ * thread blocked in one of our interposers) and plain stores only.
  */
 static void on_stack_signal(int sig, siginfo_t *info, void *uctx)
 {
@@ -90,34 +84,20 @@ static void on_stack_signal(int sig, siginfo_t *info, void *uctx)
         errno = saved_errno;
         return;
     }
-    t->in_agent++; /* libunwind may lock: straight to the real functions */
+    t->in_agent++; /* the unwinder may lock: straight to the real functions */
     unsigned req = atomic_load_explicit(&t->wait.stack_req, memory_order_acquire);
     if (req && req == atomic_load_explicit(&t->wait.seq, memory_order_acquire)) {
         struct tl_frame all[TL_STACK_MAX + 32];
-        int n = 0;
-        unw_context_t ctx;
-        unw_cursor_t cursor;
-        if (unw_getcontext(&ctx) == 0 && unw_init_local(&cursor, &ctx) == 0) {
-            while (n < (int)(sizeof all / sizeof all[0]) && unw_step(&cursor) > 0) {
-                unw_word_t ip, sp;
-                if (unw_get_reg(&cursor, UNW_REG_IP, &ip) != 0 || ip == 0)
-                    break;
-                unw_get_reg(&cursor, UNW_REG_SP, &sp);
-                all[n++] = (struct tl_frame){ip, sp};
-            }
-        }
+        int n = tl_stack_unwind(all, (int)(sizeof all / sizeof all[0]));
         /*
-         * Innermost first: the signal trampoline and the real call's frames in
-         * libc, then our interposer (absent when the program called libc
-         * directly), then the program.
+         * Innermost first, the agent's frames left out: the signal trampoline
+         * and the real call's frames in libc, then the program.
          */
         int start = 0;
         while (start < n && all[start].pc >= libc_lo && all[start].pc < libc_hi)
             start++;
-        int k = 0;
-        for (int i = start; i < n && k < TL_STACK_MAX; i++)
-            if (!in_agent_text(all[i].pc))
-                t->wait.frames[k++] = all[i];
+        int k = n - start < TL_STACK_MAX ? n - start : TL_STACK_MAX;
+        memcpy(t->wait.frames, all + start, (size_t)k * sizeof *all);
         t->wait.nframes = k;
         atomic_store_explicit(&t->wait.stack_seq, req, memory_order_release);
     }
@@ -125,10 +105,8 @@ static void on_stack_signal(int sig, siginfo_t *info, void *uctx)
     errno = saved_errno;
 }
 
-int tl_wait_stack_init(int signal, const uintptr_t agent_text[2], const uintptr_t libc_text[2])
+int tl_wait_stack_init(int signal, const uintptr_t libc_text[2])
 {
-    agent_lo = agent_text[0];
-    agent_hi = agent_text[1];
     libc_lo = libc_text[0];
     libc_hi = libc_text[1];
     if (signal <= 0)

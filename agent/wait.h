@@ -83,11 +83,11 @@ int tl_wait_is_lock(int kind);
 
 /*
  * Installs the stack signal handler (signal 0: never signal). The agent's
- * text [lo, hi) is left out of stacks, and so are libc frames at the top (the
- * blocking call's insides). Returns 0, or TL_EINVAL when the program already
+ * frames are left out of stacks (tl_stack_unwind), and so are libc frames at
+ * the top, in libc_text [lo, hi) (the blocking call's insides). Returns 0, or TL_EINVAL when the program already
  * handles that signal (stacks are then the call site alone).
  */
-int tl_wait_stack_init(int signal, const uintptr_t agent_text[2], const uintptr_t libc_text[2]);
+int tl_wait_stack_init(int signal, const uintptr_t libc_text[2]);
 /*
  * Collector: asks each of `threads[0..n)` (all waiting, episode `seqs[i]`)
  * for its stack and waits a bounded time for the answers. Afterwards

@@ -1,8 +1,9 @@
 /*
  * test_stack.c - agent/stack.c: capture and interning. A thread captures with
- * glibc's backtrace() first and moves to libunwind's cached tracer after
- * TL_STACK_FAST_AFTER captures, if a slot is free; both must give the same
- * frames, or one call site would become two allocation sites mid-run.
+ * libgcc's unwinder first and moves to libunwind's cached tracer after
+ * TL_STACK_FAST_AFTER captures, once the collector has loaded it (which it
+ * does only when a thread asked) and if a slot is free; both must give the
+ * same frames, or one call site would become two allocation sites mid-run.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -22,8 +23,7 @@
  * Whether two captures from one call site have the same callers: their
  * frames agree from the outermost in, all but the innermost. Those lie in
  * stack.c (a return address after each tracer's call; a unit test has no
- * agent text range to drop them) and, under ASan, in its interceptor of
- * backtrace().
+ * agent text range to drop them).
  */
 static int same_callers(const struct tl_stack *a, const struct tl_stack *b)
 {
@@ -58,9 +58,18 @@ static int differing_captures(void)
     return differ;
 }
 
+static void test_stack_no_switch_until_the_tracer_is_loaded(void **state)
+{
+    (void)state;
+    tl_stack_load_fast(); /* the collector's tick before any thread asked: loads nothing */
+    assert_int_equal(differing_captures(), 0);
+    assert_int_equal(tl_stack_fast_slots_free(), TL_STACK_FAST_THREADS); /* asked, not switched */
+}
+
 static void test_stack_same_frames_before_and_after_the_switch(void **state)
 {
     (void)state;
+    tl_stack_load_fast(); /* the collector's next tick: a thread asked */
     int free_before = tl_stack_fast_slots_free();
     assert_int_equal(differing_captures(), 0);
     assert_int_equal(tl_stack_fast_slots_free(), free_before - 1); /* this thread switched */
@@ -142,9 +151,8 @@ static void test_stack_unwind_frames_match_capture_and_climb(void **state)
     assert_true(n >= 3);
     /*
      * frames[0] and the capture's innermost frames are return addresses into
-     * unwind_and_capture from its two calls, into stack.c and (under ASan)
-     * into its backtrace() interceptor; from one_level_down outwards the two
-     * must agree.
+     * unwind_and_capture from its two calls and into stack.c; from
+     * one_level_down outwards the two must agree.
      */
     assert_true(captured->depth >= (unsigned)n);
     for (int j = 0; j < n - 1; j++)
@@ -172,6 +180,7 @@ int main(void)
 {
     tl_stack_init(TL_STACK_MAX, 0, 0);
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_stack_no_switch_until_the_tracer_is_loaded),
         cmocka_unit_test(test_stack_same_frames_before_and_after_the_switch),
         cmocka_unit_test(test_stack_slots_bounded_and_given_back),
         cmocka_unit_test(test_stack_unwind_frames_match_capture_and_climb),
