@@ -3,7 +3,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -34,27 +33,37 @@ static int64_t status_field(const char *text, const char *key)
     return p ? strtoll(p, NULL, 10) : -1;
 }
 
+/*
+ * getdents64 into a buffer on the stack, not opendir(), whose 32 KiB buffer
+ * is fresh heap pages the first time: 130-460 us against 60-80 us for the
+ * first count of a process, which for a short one is on its exit path.
+ */
 static int64_t count_fds(void)
 {
-    DIR *dir = opendir("/proc/self/fd");
-    if (!dir)
+    int fd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
         return -1;
+    _Alignas(struct dirent64) char buf[2048];
     int64_t n = 0;
-    for (struct dirent *e; (e = readdir(dir));)
-        n += e->d_name[0] != '.';
-    closedir(dir);
-    return n - 1; /* the descriptor opendir itself holds */
+    ssize_t got;
+    while ((got = getdents64(fd, buf, sizeof buf)) > 0)
+        for (ssize_t at = 0; at < got;) {
+            const struct dirent64 *e = (const struct dirent64 *)(buf + at);
+            n += e->d_name[0] != '.';
+            at += e->d_reclen;
+        }
+    close(fd);
+    return got < 0 ? -1 : n - 1; /* the descriptor counting them */
 }
 
+/* One file for all but the descriptors: status has VmRSS too (statm's resident, in kB). */
 void tl_procstat_read(struct tl_procstat *out)
 {
     char buf[4096];
     *out = (struct tl_procstat){-1, -1, -1, -1, -1};
-    long size_pages, rss_pages;
-    if (tl_procfs_read("/proc/self/statm", buf, sizeof buf) > 0 &&
-        sscanf(buf, "%ld %ld", &size_pages, &rss_pages) == 2)
-        out->rss_bytes = (int64_t)rss_pages * sysconf(_SC_PAGESIZE);
     if (tl_procfs_read("/proc/self/status", buf, sizeof buf) > 0) {
+        int64_t rss_kb = status_field(buf, "\nVmRSS:");
+        out->rss_bytes = rss_kb < 0 ? -1 : rss_kb * 1024;
         out->threads = status_field(buf, "\nThreads:");
         out->ctx_voluntary = status_field(buf, "\nvoluntary_ctxt_switches:");
         out->ctx_involuntary = status_field(buf, "\nnonvoluntary_ctxt_switches:");
