@@ -76,7 +76,7 @@ time_ms() {
     python3 -c "print(round(($t1 - $t0) * 1000, 1))"
 }
 
-# summary BARE... -- TOOL...: the two medians, their ratio, and the quartiles of
+# summary BARE... -- TOOL...: the two medians, their ratio, and the median and quartiles of
 # the rounds' own ratios (tool over the bare run just before it): how far the
 # machine's drift moves a ratio, next to the ratio itself.
 summary() {
@@ -88,11 +88,11 @@ bare, tool = [float(a) for a in args[:cut]], [float(a) for a in args[cut + 1:]]
 pairs = sorted(t / b for b, t in zip(bare, tool))
 q = statistics.quantiles(pairs, n=4) if len(pairs) > 1 else [pairs[0]] * 3
 bm, tm = statistics.median(bare), statistics.median(tool)
-print(f"{bm:.1f} {tm:.1f} {tm / bm:.2f} {q[0]:.2f}-{q[2]:.2f}")
+print(f"{bm:.1f} {tm:.1f} {tm / bm:.2f} {q[1]:.2f}({q[0]:.2f}-{q[2]:.2f})")
 PY
 }
 
-printf '%-22s %-12s %6s %12s %12s %8s %11s\n' benchmark tool rounds "bare ms" "tool ms" ratio "rounds' IQR"
+printf '%-22s %-12s %6s %12s %12s %8s %17s\n' benchmark tool rounds "bare ms" "tool ms" ratio "rounds' ratios"
 
 # row NAME TOOL NOTE -- BARE... ::: TOOL...   alternates the two commands ROUNDS times.
 row() {
@@ -109,10 +109,10 @@ row() {
         t+=("$(time_ms "${under[@]}")") || { printf '%-22s %-12s failed\n' "$name" "$tool"; return 0; }
         rm -f "$work"/run.db* "$work"/heaptrack.*
     done
-    local bm tm ratio iqr
-    read -r bm tm ratio iqr < <(summary "${b[@]}" -- "${t[@]}")
-    printf '%-22s %-12s %6d %12.1f %12.1f %7.2fx %11s %s\n' "$name" "$tool" "$rounds" "$bm" "$tm" \
-        "$ratio" "$iqr" "$note"
+    local bm tm ratio paired
+    read -r bm tm ratio paired < <(summary "${b[@]}" -- "${t[@]}")
+    printf '%-22s %-12s %6d %12.1f %12.1f %7.2fx %17s %s\n' "$name" "$tool" "$rounds" "$bm" "$tm" \
+        "$ratio" "$paired" "$note"
 }
 
 tl_run=("$bin/threadlens" run --db "$work/run.db" --)
@@ -171,4 +171,5 @@ if [ "${SKIP_REAL:-0}" != 1 ]; then
 fi
 echo "(ratio = tool median / bare median over alternating rounds; wall time, so a loaded"
 echo " machine shows in both columns and makes ratios noisy: compare with \`uptime\`;"
-echo " rounds' IQR = middle half of the per-round ratios, tool run over the bare run before it)"
+echo " rounds' ratios = each round's tool run over the bare run just before it: their"
+echo " median, and their middle half in brackets)"
