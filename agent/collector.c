@@ -428,6 +428,12 @@ static enum collector_work sleep_until_work(void)
         return WORK_DRAIN;
     }
     for (;;) {
+        /*
+         * A thread that asked for the faster tracer waits at most one look:
+         * at a tick's pace, a program that samples its heap hard in its
+         * first second did all of it with the slower one.
+         */
+        tl_stack_load_fast();
         int64_t left = next_tick_ns - tl_mono_ns();
         if (left <= 0)
             return WORK_TICK;
@@ -506,10 +512,8 @@ static void *collector_loop(void)
     schedule_next_tick();
     for (;;) {
         enum collector_work work = sleep_until_work();
-        if (work == WORK_TICK) {
+        if (work == WORK_TICK)
             schedule_next_tick();
-            tl_stack_load_fast();
-        }
         TL_REAL(mutex_lock)(&collector_lock);
         if (stopping) {
             TL_REAL(mutex_unlock)(&collector_lock);

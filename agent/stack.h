@@ -74,8 +74,9 @@ struct tl_stack *tl_stack_capture(void);
 /* Slots of the faster tracer no thread holds. */
 int tl_stack_fast_slots_free(void);
 /*
- * Collector only, between ticks: loads the faster tracer (libunwind) once a
- * thread has asked for it. Until then threads keep libgcc's.
+ * Collector only, at each of its looks between ticks: loads the faster
+ * tracer (libunwind) once a thread has asked for it. Until then threads keep
+ * libgcc's.
  */
 void tl_stack_load_fast(void);
 /* The calling thread is exiting: gives back its fast tracer's slot, if it has one. */
