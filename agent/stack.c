@@ -6,6 +6,7 @@
 #include <unwind.h>
 
 #include "arena.h"
+#include "log.h"
 #include "spin.h"
 
 #define TABLE_SIZE 4096
@@ -164,6 +165,9 @@ void tl_stack_load_fast(void)
     tried = 1;
     void *lib = dlopen(LIBUNWIND_SONAME, RTLD_NOW | RTLD_LOCAL);
     void *fn = lib ? dlsym(lib, "unw_backtrace") : NULL;
+    if (!fn)
+        tl_log(TL_LOG_INFO, "cannot load %s: heap samples keep libgcc's slower unwinder",
+               LIBUNWIND_SONAME);
     backtrace_fn tracer;
     memcpy(&tracer, &fn, sizeof tracer); /* POSIX: dlsym's object pointer is the function's */
     atomic_store_explicit(&fast_tracer, tracer, memory_order_release);
