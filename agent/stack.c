@@ -1,4 +1,4 @@
-/* stack.c - capture (libgcc's unwinder, libunwind's once loaded) and interning of call stacks (see stack.h). */
+/* stack.c - capture (libgcc's unwinder; libunwind's, loaded later) and interning of stacks. */
 #include "stack.h"
 
 #include <dlfcn.h>
@@ -136,9 +136,10 @@ struct tl_stack *tl_stack_of_held(const struct tl_frame *frames, int n, struct t
  * it was two of the four the loader mapped and relocated in every process
  * (0.28 ms a process, bare start of a small program with and without them),
  * and most processes never capture that often. The first thread that wants
- * it asks; the collector loads it at its next tick (tl_stack_load_fast:
- * never a dlopen on a program's thread, which may hold any lock, the loader's
- * too). Until then, and if it cannot be loaded, libgcc's tracer serves.
+ * it asks; the collector loads it at its next look, within 50 ms
+ * (tl_stack_load_fast: never a dlopen on a program's thread, which may hold
+ * any lock, the loader's too). Until then, and if it cannot be loaded,
+ * libgcc's tracer serves.
  */
 #define LIBUNWIND_SONAME "libunwind.so.8" /* its ABI since libunwind 1.0 */
 

@@ -84,8 +84,9 @@ int tl_wait_is_lock(int kind);
 /*
  * Installs the stack signal handler (signal 0: never signal). The agent's
  * frames are left out of stacks (tl_stack_unwind), and so are libc frames at
- * the top, in libc_text [lo, hi) (the blocking call's insides). Returns 0, or TL_EINVAL when the program already
- * handles that signal (stacks are then the call site alone).
+ * the top, in libc_text [lo, hi) (the blocking call's insides). Returns 0,
+ * or TL_EINVAL when the program already handles that signal (stacks are then
+ * the call site alone).
  */
 int tl_wait_stack_init(int signal, const uintptr_t libc_text[2]);
 /*
