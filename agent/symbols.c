@@ -134,7 +134,8 @@ static int add_module(struct dl_phdr_info *info, size_t size, void *data)
     return 0;
 }
 
-void tl_symbols_refresh(void)
+/* Rescans the module list; symbol tables are kept by path. */
+static void refresh_modules(void)
 {
     may_refresh = 0;
     /* Entries of unloaded modules stay (ranges emptied): their symbols may be wanted again. */
@@ -151,7 +152,7 @@ static struct module *module_of(uintptr_t addr)
                 return &modules[i];
         if (!may_refresh)
             break;
-        tl_symbols_refresh(); /* a module may have been loaded since we last looked */
+        refresh_modules(); /* a module may have been loaded since we last looked */
     }
     return NULL;
 }

@@ -26,8 +26,6 @@ struct tl_symbol {
 void tl_symbols_set_exe(const char *path);
 /* Fills `out` for `addr`. Returns 0 when a module contains it, -1 otherwise. */
 int tl_symbols_lookup(uintptr_t addr, struct tl_symbol *out);
-/* Rescans the module list (after dlclose); symbol tables are kept by path. */
-void tl_symbols_refresh(void);
 /* Allows one more rescan of the module list (once per collector tick). */
 void tl_symbols_tick(void);
 
