@@ -60,8 +60,10 @@ struct tl_lock *tl_lockops_lock_slow(struct tl_thread *self, const void *addr,
         self->in_agent--;
         errno = saved_errno;
     }
-    if (l)
+    if (l) {
+        c->addr = a;
         c->lock = l;
+    }
     return l;
 }
 

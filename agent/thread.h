@@ -46,7 +46,8 @@ struct tl_held {
 };
 
 struct tl_lcache_entry {
-    struct tl_lock *lock;      /* a record; a hit only while its live_addr matches (lockops.h) */
+    uintptr_t addr;            /* the lock object the entry was filled for; 0 = empty */
+    struct tl_lock *lock;      /* its record; a hit only while its live_addr matches (lockops.h) */
 };
 
 struct tl_ecache_entry {
