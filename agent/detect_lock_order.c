@@ -158,12 +158,31 @@ static void record_edge(struct tl_thread *self, struct tl_held *h, struct tl_loc
     check_cycle(self, e, h->mode, mode);
 }
 
-static void new_facts(struct tl_thread *self, struct tl_lock *lock, int mode)
+/*
+ * A thread keeps its unwinds for reuse (4 KiB) once it has made this many:
+ * most threads learn a few lock orders and never need it; memcached's
+ * workers learn thousands of edges from two call sites.
+ */
+#define KEEP_UNWINDS_AFTER 16
+
+/* The stack at `caller`, with each frame's stack pointer. */
+static int unwind_here(struct tl_thread *self, const struct tl_caller *caller,
+                       struct tl_frame *frames)
+{
+    if (!caller)
+        return tl_stack_unwind(frames, TL_STACK_MAX);
+    if (!self->stack_cache && ++self->new_fact_unwinds > KEEP_UNWINDS_AFTER)
+        self->stack_cache = tl_stack_cache_new();
+    return tl_stack_cache_unwind(self->stack_cache, *caller, frames, TL_STACK_MAX);
+}
+
+static void new_facts(struct tl_thread *self, struct tl_lock *lock, int mode,
+                      const struct tl_caller *caller)
 {
     int saved_errno = errno;
     self->in_agent++;
     struct tl_frame frames[TL_STACK_MAX];
-    int nframes = tl_stack_unwind(frames, TL_STACK_MAX);
+    int nframes = unwind_here(self, caller, frames);
     struct tl_stack *acquire_stack = tl_stack_from_frames(frames, nframes, 0);
     tl_graph_lock();
     for (int i = 0; i < self->nheld; i++) {
@@ -243,7 +262,8 @@ static void note_steady(struct tl_thread *self, struct tl_edge *e, unsigned bit)
  * new_facts(), which unwinds once for all of them.
  */
 __attribute__((noinline)) void tl_lock_order_on_acquire(struct tl_thread *self,
-                                                       struct tl_lock *lock, int mode)
+                                                       struct tl_lock *lock, int mode,
+                                                       const struct tl_caller *caller)
 {
     int need_new = 0;
     for (int i = 0; i < self->nheld; i++) {
@@ -261,7 +281,7 @@ __attribute__((noinline)) void tl_lock_order_on_acquire(struct tl_thread *self,
         note_steady(self, e, TL_MODE_BIT(h->mode, mode));
     }
     if (__builtin_expect(need_new, 0))
-        new_facts(self, lock, mode);
+        new_facts(self, lock, mode, caller);
 }
 
 static int gate_common_to_all(const struct tl_finding *f)

@@ -52,8 +52,12 @@ static inline int tl_lock_order_steady_out(const struct tl_lock *from, uint32_t 
     return 0;
 }
 
-/* `self` acquired `lock` in `mode` (not yet on its held stack). */
-void tl_lock_order_on_acquire(struct tl_thread *self, struct tl_lock *lock, int mode);
+/*
+ * `self` acquired `lock` in `mode` (not yet on its held stack), called from
+ * `caller` (TL_CALLER() in the interposer; NULL when unknown).
+ */
+void tl_lock_order_on_acquire(struct tl_thread *self, struct tl_lock *lock, int mode,
+                              const struct tl_caller *caller);
 /* The severity the evidence supports now (enum tl_severity). */
 int tl_lock_order_severity(const struct tl_finding *f);
 void tl_lock_order_after_fork_child(void);

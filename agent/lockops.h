@@ -135,10 +135,11 @@ int tl_lockops_fresh_and_ordered_deep(struct tl_thread *self, const struct tl_lo
                                       const void *addr);
 
 /* Records the order `held locks -> lock`: inline when every edge is known. */
-static inline void tl_lockops_order(struct tl_thread *self, struct tl_lock *lock, int mode)
+static inline void tl_lockops_order(struct tl_thread *self, struct tl_lock *lock, int mode,
+                                    const struct tl_caller *caller)
 {
     if (__builtin_expect(!tl_lockops_order_known(self, lock, mode), 0))
-        tl_lock_order_on_acquire(self, lock, mode);
+        tl_lock_order_on_acquire(self, lock, mode, caller);
 }
 
 /* Slow half of tl_lockops_before_block(): the lock is in the held stack already. */
@@ -161,7 +162,7 @@ static inline struct tl_held *tl_lockops_before_block(struct tl_thread *self,
     struct tl_held *h = tl_lockops_find_held(self, addr);
     if (__builtin_expect(!h, 1)) {
         if (lock && self->nheld > 0)
-            tl_lockops_order(self, lock, mode);
+            tl_lockops_order(self, lock, mode, caller);
         return NULL;
     }
     return tl_lockops_relock(self, addr, kind, mode, caller, h);
@@ -207,7 +208,7 @@ static inline void tl_lockops_acquired(struct tl_thread *self, struct tl_lock *l
         return;
     }
     if (lock && !flags && self->nheld > 0)
-        tl_lockops_order(self, lock, mode);
+        tl_lockops_order(self, lock, mode, caller);
     if (__builtin_expect(self->nheld == TL_MAX_HELD, 0)) {
         self->untracked++;
         return;

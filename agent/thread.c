@@ -137,7 +137,11 @@ static struct tl_thread *reuse_record(void)
     /* Wait episodes keep counting up: an old episode number never matches a new one. */
     unsigned seq = atomic_load(&t->wait.seq) + 2, req = atomic_load(&t->wait.stack_req),
              got = atomic_load(&t->wait.stack_seq);
+    struct tl_stack_cache *stack_cache = t->stack_cache; /* arena memory: never freed, so kept */
     memset(t, 0, sizeof *t);
+    if (stack_cache)
+        tl_stack_cache_reset(stack_cache);
+    t->stack_cache = stack_cache;
     atomic_store(&t->wait.seq, seq & ~1u);
     atomic_store(&t->wait.stack_req, req);
     atomic_store(&t->wait.stack_seq, got);

@@ -24,6 +24,7 @@
 
 #include "publish.h"
 #include "stack.h"
+#include "stack_cache.h"
 
 #define TL_MAX_HELD 32
 #define TL_ECACHE_SIZE 64 /* power of two */
@@ -105,6 +106,9 @@ struct tl_thread {
     int64_t seen_ns;               /* collector only: first tick that saw it */
     unsigned reported_seq;         /* collector only: episode reported as blocked */
     uint64_t written_state;        /* collector only: hash of the last thread_state row */
+    /* Unwinds for new lock-order edges, kept for reuse once it makes many; kept when reused. */
+    struct tl_stack_cache *stack_cache;
+    uint32_t new_fact_unwinds;     /* unwinds for new lock-order edges so far */
 };
 
 /* The thread's edge-cache entry for the edge key (from id << 32 | to id). */

@@ -39,7 +39,7 @@ static struct tl_lock *new_lock(enum tl_lock_kind kind)
 
 static void acquire(struct tl_thread *t, struct tl_lock *l, int mode)
 {
-    tl_lock_order_on_acquire(t, l, mode);
+    tl_lock_order_on_acquire(t, l, mode, NULL);
     assert_true(t->nheld < TL_MAX_HELD);
     t->held[t->nheld++] = (struct tl_held){.lock = l, .addr = l->addr, .mode = (uint8_t)mode};
 }

@@ -1,0 +1,180 @@
+/*
+ * test_stack_cache.c - agent/stack_cache.c: a thread's last unwind, reused
+ * while its frames are still on the stack. `interposer` plays the agent's
+ * interposer: it takes its caller's frame (TL_CALLER()) and unwinds from it.
+ * The callers below are noipa, so that none is inlined or merged with its
+ * twin, and each keeps a frame of its own.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "stack.h"
+#include "stack_cache.h"
+
+struct unwound {
+    struct tl_caller from;
+    int n;
+    struct tl_frame frames[TL_STACK_MAX];
+};
+
+static struct tl_stack_cache *cache;
+static int plain; /* unwind without the cache: what the cached answer must equal */
+
+__attribute__((noipa)) static void interposer(struct unwound *u)
+{
+    u->from = TL_CALLER();
+    if (plain) {
+        struct tl_frame all[TL_STACK_MAX];
+        int n = tl_stack_unwind(all, TL_STACK_MAX), k = 0;
+        while (k < n && all[k].sp != u->from.cfa)
+            k++;
+        u->n = n - k;
+        memcpy(u->frames, all + k, (size_t)u->n * sizeof all[0]);
+    } else {
+        u->n = tl_stack_cache_unwind(cache, u->from, u->frames, TL_STACK_MAX);
+    }
+    __asm__ volatile("" ::: "memory");
+}
+
+/* Takes the lock from one call site or another: the same frame, a different return address. */
+__attribute__((noipa)) static void take(struct unwound *u, int site)
+{
+    /* Different code after each call, or the compiler makes them one call. */
+    if (site) {
+        interposer(u);
+        __asm__ volatile("nop" ::: "memory");
+    } else {
+        interposer(u);
+        __asm__ volatile("nop; nop" ::: "memory");
+    }
+}
+
+/* Two callers of `take` with the same frame size: `take` lands at the same place from both. */
+__attribute__((noipa)) static void via_first(struct unwound *u, int site)
+{
+    take(u, site);
+    __asm__ volatile("" ::: "memory");
+}
+
+__attribute__((noipa)) static void via_second(struct unwound *u, int site)
+{
+    take(u, site);
+    __asm__ volatile("" ::: "memory");
+}
+
+static void run(struct unwound *u, int second, int site)
+{
+    memset(u, 0, sizeof *u);
+    if (second)
+        via_second(u, site);
+    else
+        via_first(u, site);
+}
+
+/* The cached answer, and the plain one from the same place: equal, pc and sp. */
+static void check_same_as_plain(int second, int site, unsigned *reused)
+{
+    struct unwound got, want;
+    unsigned before = cache->reused;
+    for (plain = 0; plain < 2; plain++) /* one call site for both: the same outer frames */
+        run(plain ? &want : &got, second, site);
+    plain = 0;
+    *reused = cache->reused - before;
+    assert_true(got.n >= 4); /* take, via_*, run and beyond */
+    assert_int_equal(got.from.cfa, want.from.cfa);
+    assert_int_equal(got.n, want.n);
+    for (int i = 0; i < got.n; i++) {
+        assert_int_equal(got.frames[i].pc, want.frames[i].pc);
+        assert_int_equal(got.frames[i].sp, want.frames[i].sp);
+    }
+    assert_int_equal(got.frames[0].pc, got.from.pc);
+}
+
+/*
+ * Unwinds from each (caller, call site) of `steps` in turn, all from one call
+ * site here (so the outer frames stay the same), and says which were reused.
+ */
+static void unwind_steps(const int (*steps)[2], int n, unsigned *reused)
+{
+    tl_stack_cache_reset(cache);
+    for (int i = 0; i < n; i++)
+        check_same_as_plain(steps[i][0], steps[i][1], &reused[i]);
+}
+
+static void test_stack_cache_reused_when_the_stack_is_the_same(void **state)
+{
+    (void)state;
+    const int steps[][2] = {{0, 0}, {0, 0}, {0, 0}};
+    unsigned reused[3];
+    unwind_steps(steps, 3, reused);
+    assert_int_equal(reused[0], 0); /* nothing kept yet */
+    assert_int_equal(reused[1], 1);
+    assert_int_equal(reused[2], 1);
+}
+
+static void test_stack_cache_another_call_site_unwinds_again_and_both_are_kept(void **state)
+{
+    (void)state;
+    /* The second takes the lock from another line of take(): another return address. */
+    const int steps[][2] = {{0, 0}, {0, 1}, {0, 1}, {0, 0}};
+    unsigned reused[4];
+    unwind_steps(steps, 4, reused);
+    assert_int_equal(reused[1], 0);
+    assert_int_equal(reused[2], 1);
+    assert_int_equal(reused[3], 1); /* the first site's unwind is kept beside the second's */
+}
+
+static void test_stack_cache_same_place_other_callers_unwinds_again(void **state)
+{
+    (void)state;
+    struct unwound u[2];
+    tl_stack_cache_reset(cache);
+    for (int second = 0; second < 2; second++)
+        run(&u[second], second, 0);
+    /* The point of the case: the innermost frame is at the same place both times. */
+    assert_int_equal(u[0].from.pc, u[1].from.pc);
+    assert_int_equal(u[0].from.cfa, u[1].from.cfa);
+    assert_int_equal(cache->reused, 0);
+    assert_int_not_equal(u[0].frames[1].pc, u[1].frames[1].pc); /* via_first, via_second */
+    const int steps[][2] = {{0, 0}, {1, 0}, {1, 0}};
+    unsigned reused[3];
+    unwind_steps(steps, 3, reused); /* and the frames are right each time */
+    assert_int_equal(reused[1], 0);
+    assert_int_equal(reused[2], 1);
+}
+
+static void test_stack_cache_from_not_on_the_stack_is_a_plain_unwind(void **state)
+{
+    (void)state;
+    tl_stack_cache_reset(cache);
+    struct tl_frame frames[TL_STACK_MAX], all[TL_STACK_MAX];
+    struct tl_caller nowhere = {0x1234, 0x5678};
+    int n = tl_stack_cache_unwind(cache, nowhere, frames, TL_STACK_MAX);
+    int m = tl_stack_unwind(all, TL_STACK_MAX);
+    /* The same frames, but for tl_stack_cache_unwind's own, which the first has in addition. */
+    assert_int_equal(n, m + 1);
+    for (int i = 1; i < m; i++)
+        assert_int_equal(frames[i + 1].pc, all[i].pc);
+    for (int i = 0; i < TL_STACK_CACHE_SITES; i++)
+        assert_int_equal(cache->site[i].n, 0); /* nothing kept */
+}
+
+int main(void)
+{
+    tl_stack_init(TL_STACK_MAX, 0, 0);
+    cache = tl_stack_cache_new();
+    if (!cache)
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_stack_cache_reused_when_the_stack_is_the_same),
+        cmocka_unit_test(test_stack_cache_another_call_site_unwinds_again_and_both_are_kept),
+        cmocka_unit_test(test_stack_cache_same_place_other_callers_unwinds_again),
+        cmocka_unit_test(test_stack_cache_from_not_on_the_stack_is_a_plain_unwind),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
