@@ -6,7 +6,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define SPINS 100 /* about a holder's typical stay, at a pause each */
+#define SPINS 100 /* pauses: a few microseconds, longer than a holder usually stays */
 
 static void cpu_relax(void)
 {

@@ -1,4 +1,4 @@
-/* stack_cache.c - a thread's last unwind, reused while still on the stack (see stack_cache.h). */
+/* stack_cache.c - a thread's last unwinds, reused while still on the stack (stack_cache.h). */
 #include "stack_cache.h"
 
 #include <pthread.h>
@@ -68,7 +68,7 @@ static int still_on_stack(struct tl_stack_cache *c, const struct tl_stack_cache_
 #endif
 }
 
-/* The site kept for `pc`, else the one to replace (in turn: a site in use is not unlikely again). */
+/* The site kept for `pc`, else the next one in turn to replace. */
 static struct tl_stack_cache_site *site_of(struct tl_stack_cache *c, uintptr_t pc)
 {
     for (int i = 0; i < TL_STACK_CACHE_SITES; i++)

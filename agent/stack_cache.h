@@ -1,11 +1,11 @@
 /*
- * stack_cache.h - a thread's last unwind, reused while its frames are still
- * on the stack. A new lock-order edge needs the frames with their stack
+ * stack_cache.h - a thread's last unwinds, one per call site, each reused
+ * while its frames are still on the stack. A new lock-order edge needs the frames with their stack
  * pointers, which only libgcc's unwinder gives (about 1,700 instructions a
  * frame, stack.c); a program that hashes its items over thousands of locks
  * (memcached) learns thousands of edges from a handful of call sites, one
- * unwind each. When the innermost frame is where it was last time, every
- * outer frame is checked instead: its return address must still be in the
+ * unwind each. When the innermost frame is where it was the last time at
+ * that call site, every outer frame is checked instead of unwound: its return address must still be in the
  * slot its call pushed it to, one load a frame.
  *
  * What the check cannot see: a frame whose size varies between calls at the
@@ -13,7 +13,7 @@
  * innermost frame on a different chain of callers, and the old chain's
  * return addresses may still lie in the unused stack where it was. The
  * stack then shown is the one this thread had at the same call site and
- * depth before, not today's.
+ * depth before, not the current one.
  */
 #ifndef TL_STACK_CACHE_H
 #define TL_STACK_CACHE_H
