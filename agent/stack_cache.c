@@ -16,27 +16,29 @@ void tl_stack_cache_reset(struct tl_stack_cache *c)
     memset(c, 0, sizeof *c);
 }
 
+extern void *__libc_stack_end; /* ld.so's: the initial thread's stack at _start */
+
+#define STACK_MAX (256u << 20) /* no thread stack whose unwinds are reused is larger */
+
 /*
- * The calling thread's stack, asked once: the check reads the stack between
- * `from` and the outermost kept frame, which is mapped only if both are on
- * the thread's own stack (not a coroutine's, not a signal stack).
+ * The top of the stack `cfa` is on, when it is the calling thread's own:
+ * the check reads between `cfa` and the outermost kept frame, which is
+ * mapped when both are on that stack. glibc puts a thread's descriptor
+ * (pthread_self()) at the top of its stack block, its own or one the
+ * program gave; the initial thread's stack ends at __libc_stack_end. A
+ * thread on a coroutine's stack, or on a signal stack, is seldom within
+ * STACK_MAX below either, and then nothing is reused. Asking glibc instead
+ * (pthread_getattr_np) would allocate, inside a lock interposer, through a
+ * malloc that may take the program's mutexes.
  */
-static int know_stack(struct tl_stack_cache *c)
+static uintptr_t own_stack_top(uintptr_t cfa)
 {
-    if (c->stack_hi == 0) {
-        c->stack_lo = c->stack_hi = 1;
-        pthread_attr_t attr;
-        if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-            void *addr;
-            size_t size;
-            if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
-                c->stack_lo = (uintptr_t)addr;
-                c->stack_hi = (uintptr_t)addr + size;
-            }
-            pthread_attr_destroy(&attr);
-        }
-    }
-    return c->stack_hi > 1;
+    uintptr_t self = (uintptr_t)pthread_self(), initial = (uintptr_t)__libc_stack_end;
+    if (cfa < self && self - cfa < STACK_MAX)
+        return self;
+    if (cfa < initial && initial - cfa < STACK_MAX)
+        return initial;
+    return 0;
 }
 
 /*
@@ -45,23 +47,22 @@ static int know_stack(struct tl_stack_cache *c)
  * below that, so the slot at sp - 8 holds the frame's pc for as long as the
  * frame is there.
  */
-static int still_on_stack(struct tl_stack_cache *c, const struct tl_stack_cache_site *s,
-                          struct tl_caller from)
+static int still_on_stack(const struct tl_stack_cache_site *s, struct tl_caller from)
 {
 #if defined(__x86_64__)
+    uintptr_t top = 0;
     if (s->n == 0 || s->frames[0].pc != from.pc || s->frames[0].sp != from.cfa ||
-        !know_stack(c) || from.cfa < c->stack_lo || from.cfa >= c->stack_hi)
+        !(top = own_stack_top(from.cfa)))
         return 0;
     for (int i = 1; i < s->n; i++) {
         uintptr_t sp = s->frames[i].sp;
-        if (sp <= s->frames[i - 1].sp || sp > c->stack_hi) /* not outwards on this stack */
+        if (sp <= s->frames[i - 1].sp || sp > top) /* not outwards on this stack */
             return 0;
         if (*(const volatile uintptr_t *)(sp - sizeof(uintptr_t)) != s->frames[i].pc)
             return 0;
     }
     return 1;
 #else
-    (void)c;
     (void)s;
     (void)from;
     return 0;
@@ -81,7 +82,7 @@ int tl_stack_cache_unwind(struct tl_stack_cache *c, struct tl_caller from, struc
                           int max)
 {
     struct tl_stack_cache_site *s = c ? site_of(c, from.pc) : NULL;
-    if (s && s->n <= max && still_on_stack(c, s, from)) {
+    if (s && s->n <= max && still_on_stack(s, from)) {
         memcpy(out, s->frames, (size_t)s->n * sizeof *out);
         c->reused++;
         return s->n;

@@ -29,7 +29,6 @@ struct tl_stack_cache_site {
 };
 
 struct tl_stack_cache {
-    uintptr_t stack_lo, stack_hi; /* the thread's stack; both 0 until known, 1 when unknowable */
     unsigned reused;              /* unwinds answered from kept frames */
     unsigned next_victim;         /* the site a new call site replaces next, modulo */
     struct tl_stack_cache_site site[TL_STACK_CACHE_SITES];
