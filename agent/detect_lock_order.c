@@ -6,6 +6,7 @@
 
 #include "lockgraph.h"
 #include "log.h"
+#include "stack_cache.h"
 
 #define REPORTED_SIZE 4096 /* power of two */
 

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "spin.h"
 #include "stack.h"
+#include "stack_cache.h"
 
 __thread struct tl_thread *tl_self __attribute__((tls_model("initial-exec")));
 atomic_int tl_active;

@@ -24,7 +24,6 @@
 
 #include "publish.h"
 #include "stack.h"
-#include "stack_cache.h"
 
 #define TL_MAX_HELD 32
 #define TL_ECACHE_SIZE 64 /* power of two */
@@ -36,6 +35,7 @@ enum tl_end_how { TL_END_NONE, TL_END_RETURN, TL_END_EXIT, TL_END_CANCEL };
 
 struct tl_lock;
 struct tl_edge;
+struct tl_stack_cache;
 
 struct tl_held {
     struct tl_lock *lock;      /* the record when it was taken */
