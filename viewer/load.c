@@ -29,7 +29,11 @@
 enum query { Q_PROCS, Q_FINDINGS, Q_ITEMS, Q_EDGE, Q_THREAD, Q_LOCK, Q_FRAMES, Q_COUNT };
 
 static const char *const query_sql[Q_COUNT] = {
-    [Q_PROCS] = "SELECT pid, ppid, exe, end_ns, exit_status, end_reason, start_ns, attach_ns FROM process ORDER BY id",
+    [Q_PROCS] = "SELECT p.pid, p.ppid, p.exe, p.end_ns, p.exit_status, p.end_reason, p.start_ns,"
+                " p.attach_ns, coalesce(s.n, 0), coalesce(s.busy, 0), s.longest FROM process p"
+                " LEFT JOIN (SELECT proc, count(*) AS n, sum(tick_ns) AS busy,"
+                " max(tick_ns) AS longest FROM sample GROUP BY proc) s ON s.proc = p.id"
+                " ORDER BY p.id",
     [Q_FINDINGS] = "SELECT f.id, f.proc, p.pid, f.kind, f.severity, f.summary, f.t_ns,"
                    " f.resolved_ns, f.suppressed"
                    " FROM finding f LEFT JOIN process p ON p.id = f.proc"
@@ -354,6 +358,9 @@ static int load_processes(struct loader *l, struct tl_run *run)
         p->end_reason = col_str(st, 5);
         p->start_ns = col_int(st, 6);
         p->attach_ns = col_int(st, 7);
+        p->samples = col_int(st, 8);
+        p->collector_ns = col_int(st, 9);
+        p->collector_max_ns = col_int(st, 10);
     }
     return rc;
 }

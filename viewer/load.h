@@ -97,6 +97,10 @@ struct tl_process {
     char *end_reason;    /* "exit", ...; may be NULL */
     int64_t start_ns;    /* or TL_NULL */
     int64_t attach_ns;   /* threadlens attach began recording; TL_NULL: from the start */
+    /* The agent's collector in it: samples written, their tick_ns summed, the longest. */
+    int64_t samples;
+    int64_t collector_ns;
+    int64_t collector_max_ns; /* TL_NULL before a sample */
 };
 
 struct tl_run {

@@ -154,24 +154,27 @@ static int load_samples(struct tl_db *db, struct tl_model *m)
     struct tl_overview *o = &m->ov;
     sqlite3_stmt *st;
     int64_t prev_t = TL_NULL, prev_acq = TL_NULL, prev_cont = TL_NULL, base = TL_NULL;
+    int64_t first_t = TL_NULL, busy_ns = 0;
     int rc;
 
     o->proc = overview_proc(m);
     o->t_ns = o->threads_live = o->threads_total = o->tasks_in_flight = TL_NULL;
     o->heap_live = o->rss = TL_NULL;
-    o->acq_rate = o->cont_rate = -1;
+    o->acq_rate = o->cont_rate = o->collector_share = -1;
+    o->collector_max_ns = TL_NULL;
     if (o->proc == TL_NULL)
         return 0;
     st = tl_db_prepare(db, "SELECT * FROM (SELECT t_ns, threads_live, threads_total,"
                            " tasks_in_flight, heap_live_bytes, rss_bytes, acquisitions,"
-                           " contentions FROM sample WHERE proc = ?1 ORDER BY t_ns DESC"
-                           " LIMIT ?2) ORDER BY t_ns");
+                           " contentions, tick_ns FROM sample WHERE proc = ?1"
+                           " ORDER BY t_ns DESC LIMIT ?2) ORDER BY t_ns");
     if (!st)
         return -EIO;
     sqlite3_bind_int64(st, 1, o->proc);
     sqlite3_bind_int(st, 2, TL_MODEL_HISTORY + 1);
     while ((rc = step(db, st)) == 1) {
         int64_t t = col_int(st, 0), acq = col_int(st, 6), cont = col_int(st, 7);
+        int64_t tick = col_int(st, 8);
 
         if (base == TL_NULL)
             base = t;
@@ -185,17 +188,25 @@ static int load_samples(struct tl_db *db, struct tl_model *m)
         series_push(&o->tasks, t, base, as_double(o->tasks_in_flight));
         series_push(&o->heap, t, base, as_double(o->heap_live));
         series_push(&o->rss_hist, t, base, as_double(o->rss));
+        series_push(&o->ticks, t, base, as_double(tick));
+        if (tick != TL_NULL && (o->collector_max_ns == TL_NULL || tick > o->collector_max_ns))
+            o->collector_max_ns = tick;
         if (prev_t != TL_NULL) {
             o->acq_rate = rate(prev_acq, acq, prev_t, t);
             o->cont_rate = rate(prev_cont, cont, prev_t, t);
             series_push(&o->acq, t, base, o->acq_rate < 0 ? 0 : o->acq_rate);
             series_push(&o->cont, t, base, o->cont_rate < 0 ? 0 : o->cont_rate);
+            /* A sample's tick_ns is the collector's time since the sample before it. */
+            busy_ns += or_zero(tick);
+            first_t = first_t == TL_NULL ? prev_t : first_t;
         }
         prev_t = t;
         prev_acq = acq;
         prev_cont = cont;
     }
     sqlite3_finalize(st);
+    if (first_t != TL_NULL && prev_t > first_t)
+        o->collector_share = (double)busy_ns / (double)(prev_t - first_t);
     return rc;
 }
 

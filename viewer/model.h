@@ -63,7 +63,15 @@ struct tl_overview {
     int64_t rss;
     double acq_rate;         /* acquisitions per second over the last two samples; <0 unknown */
     double cont_rate;        /* contentions per second, likewise */
+    /*
+     * The collector's own time (sample.tick_ns) over the kept samples: its
+     * share of the time they span (<0 unknown) and the longest tick
+     * (TL_NULL unknown).
+     */
+    double collector_share;
+    int64_t collector_max_ns;
     struct tl_series threads, tasks, heap, rss_hist, acq, cont; /* acq/cont: per-second rates */
+    struct tl_series ticks; /* tick_ns of each sample */
 };
 
 enum tl_tstate {

@@ -28,6 +28,22 @@ static void count(char *buf, size_t len, int64_t v)
         snprintf(buf, len, "%" PRId64, v);
 }
 
+/*
+ * The agent's collector thread: its share of the time the kept samples span
+ * and its longest tick, "0.12%, max 3.4ms"; "-" before two samples.
+ */
+static void collector(char *buf, size_t len, const struct tl_overview *o, bool utf8)
+{
+    char longest[32];
+
+    if (o->collector_share < 0 || o->collector_max_ns == TL_NULL) {
+        snprintf(buf, len, "-");
+        return;
+    }
+    tl_fmt_wait(longest, sizeof(longest), o->collector_max_ns, utf8);
+    snprintf(buf, len, "%.2f%%, max %s", o->collector_share * 100, longest);
+}
+
 static void head(FILE *out, const struct tl_model *m, const struct tl_env *env)
 {
     const struct tl_overview *o = &m->ov;
@@ -63,6 +79,8 @@ static void head(FILE *out, const struct tl_model *m, const struct tl_env *env)
         put_metric(out, env, "Lock acquisitions", v, &o->acq);
         tl_fmt_rate(v, sizeof(v), o->cont_rate);
         put_metric(out, env, "Lock contentions", v, &o->cont);
+        collector(v, sizeof(v), o, env->utf8);
+        put_metric(out, env, "Collector", v, &o->ticks);
     }
     fprintf(out, "Findings: %zu (%zu error, %zu warning, %zu info), newest first\n",
             m->run.findings.len, m->run.n_error, m->run.n_warning, m->run.n_info);

@@ -418,6 +418,47 @@ def case_memory():
         p.close()
 
 
+def fmt_wait_ascii(ns):
+    """tl_fmt_wait() with utf8 off: the viewer's compact durations."""
+    if ns == 0:
+        return "0"
+    if ns < 1000:
+        return f"{ns}ns"
+    if ns < 999950:
+        return f"{ns / 1e3:.1f}us"
+    if ns < 999950000:
+        return f"{ns / 1e6:.1f}ms"
+    return f"{ns / 1e9:.2f}s"
+
+
+def collector_text(path):
+    """The overview's collector value, worked out again from the samples it
+    keeps (the last 41): their tick_ns after the first, over the time they
+    span, and the longest of all of them; "-" before two samples."""
+    import sqlite3
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    rows = con.execute("SELECT t_ns, tick_ns FROM sample ORDER BY t_ns DESC LIMIT 41").fetchall()
+    con.close()
+    rows.reverse()
+    if len(rows) < 2:
+        return "-", len(rows)
+    share = sum(r[1] for r in rows[1:]) / (rows[-1][0] - rows[0][0]) * 100
+    return f"{share:.2f}%, max {fmt_wait_ascii(max(r[1] for r in rows))}", len(rows)
+
+
+def case_collector():
+    for name in ["leak_steady", "abba"]:
+        want, samples = collector_text(db(name))
+        expect(name != "leak_steady" or samples >= 3, f"leak_steady wrote {samples} samples")
+        p = top_pane(db(name), env={"LANG": "C", "LC_ALL": "C"})
+        try:
+            line = rows_with(p.wait("Collector"), "Collector")[0]
+            expect(re.search(r"Collector\s+" + re.escape(want) + r"\s+[_.\-~=+*#]+", line),
+                   f"{name}: collector line {line!r}, expected {want!r} and a sparkline")
+        finally:
+            p.close()
+
+
 COLOUR = r"\x1b\[(?:[0-9;]*;)?[34][0-7]m"  # an SGR setting a foreground or background
 
 

@@ -69,6 +69,7 @@ static void abba(sqlite3 *db)
         "INSERT INTO process(id, pid, ppid, exe, cmdline, start_ns, end_ns, exit_status, end_reason) VALUES(1, 4242, 1, '/opt/demo/abba', 'abba', 100, 200, 0, 'exit');"
         "INSERT INTO process(id, pid, ppid, exe, cmdline, start_ns, end_ns, exit_status, end_reason) VALUES(2, 4243, 4242, '/opt/demo/abba', 'abba', 150, NULL, NULL,"
         " NULL);"
+        "INSERT INTO sample(proc, t_ns, tick_ns) VALUES(1, 120, 0), (1, 150, 2500), (1, 200, 700);"
         "INSERT INTO thread VALUES(1, 1, 4242, 'abba', NULL, NULL, 100, 200, 'exit');"
         "INSERT INTO thread VALUES(1, 2, 5002, 'worker-a', 1, 14, 101, 150, 'join');"
         "INSERT INTO thread VALUES(1, 3, 5003, 'worker-b', 1, 14, 102, 150, 'join');"
