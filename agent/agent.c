@@ -134,6 +134,9 @@ static int init_tables(void)
     uintptr_t range[2] = {(uintptr_t)&find_text_segment, 0};
     dl_iterate_phdr(find_text_segment, range);
     tl_stack_init(tl_options.stacks, range[0], range[1]);
+    uintptr_t data[2] = {(uintptr_t)&tl_options, 0}; /* our .data and .bss */
+    if (dl_iterate_phdr(find_text_segment, data))
+        tl_region_set_static(data[0], data[1]);
     if (tl_thread_init() < 0 || tl_lockmap_init(LOCKMAP_ORDER) < 0 ||
         tl_graph_init(GRAPH_ORDER) < 0 || tl_heap_init(tl_options.sample_bytes) < 0)
         return -1;

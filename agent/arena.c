@@ -4,6 +4,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "spin.h"
 
@@ -44,6 +45,49 @@ int tl_region_list(struct tl_region *out, int max)
         out[i] = regions[i];
     tl_spin_unlock(&arena_lock);
     return n;
+}
+
+/* Resident pages in [p, p + size) (page-aligned p), one mincore per slice of the vector. */
+static int64_t resident_pages(uintptr_t p, size_t size, size_t page)
+{
+    static unsigned char vec[16384]; /* one caller at a time (arena.h): 64 MiB of 4 KiB pages */
+    int64_t pages = 0;
+    for (size_t done = 0; done < size;) {
+        size_t len = size - done;
+        if (len > sizeof vec * page)
+            len = sizeof vec * page;
+        if (mincore((void *)(p + done), len, vec) != 0)
+            return -1;
+        for (size_t i = 0; i < (len + page - 1) / page; i++)
+            pages += vec[i] & 1;
+        done += len;
+    }
+    return pages;
+}
+
+static struct tl_region static_data; /* set once at start-up */
+
+void tl_region_set_static(uintptr_t lo, uintptr_t hi)
+{
+    static_data = (struct tl_region){lo, hi};
+}
+
+int64_t tl_region_resident(void)
+{
+    static struct tl_region copy[MAX_REGIONS]; /* one caller at a time (arena.h) */
+    int n = tl_region_list(copy, MAX_REGIONS);
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = static_data.lo & ~(uintptr_t)(page - 1);
+    int64_t pages = lo < static_data.hi ? resident_pages(lo, static_data.hi - lo, page) : 0;
+    if (pages < 0)
+        return -1;
+    for (int i = 0; i < n && i < MAX_REGIONS; i++) {
+        int64_t r = resident_pages(copy[i].lo, copy[i].hi - copy[i].lo, page);
+        if (r < 0)
+            return -1;
+        pages += r;
+    }
+    return pages * (int64_t)page;
 }
 
 /* Called with arena_lock held. */

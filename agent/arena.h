@@ -29,6 +29,15 @@ struct tl_region {
 void tl_region_add(const void *p, size_t size);
 /* Copies up to `max` regions into `out`. Returns how many there are in all. */
 int tl_region_list(struct tl_region *out, int max);
+/*
+ * Bytes of those regions and of the agent's static data that are resident
+ * now (mincore): the agent's own memory, its records, stacks and tables (not
+ * SQLite's heap nor the collector's stack). -1 when mincore fails. One
+ * caller at a time: the collector's ticks, under its lock.
+ */
+int64_t tl_region_resident(void);
+/* The agent's own static data (its .data and .bss), which tl_region_resident() counts too. */
+void tl_region_set_static(uintptr_t lo, uintptr_t hi);
 void tl_arena_set_limit(size_t bytes);
 /* Child side of fork: the spin may have been held by a thread that no longer exists. */
 void tl_arena_after_fork_child(void);

@@ -33,6 +33,7 @@
 #include "dbfile.h"
 #include "errors.h"
 #include "alert.h"
+#include "arena.h"
 
 #include <poll.h>
 #include <signal.h>
@@ -174,7 +175,7 @@ static void take_sample(int64_t now)
                           .threads_total = tl_thread_total_count(),
                           .locks = tl_lockmap_count(), .edges = tl_graph_edge_count(),
                           .tick_ns = last_tick_ns, .tasks_in_flight = -1, .tasks_queued = -1,
-                          .tasks_total = -1};
+                          .tasks_total = -1, .agent_bytes = tl_region_resident()};
     sum_threads(&s);
     struct tl_procstat ps;
     tl_procstat_read(&ps);

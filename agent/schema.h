@@ -10,7 +10,7 @@
 #ifndef TL_SCHEMA_H
 #define TL_SCHEMA_H
 
-#define TL_SCHEMA_VERSION 4
+#define TL_SCHEMA_VERSION 5
 #define TL_SCHEMA_APP "threadlens" /* meta.value for key 'app' */
 
 /* Finding kinds: the exact strings of the JSON output and the database. */
@@ -51,7 +51,8 @@
     "  heap_alloc_count INTEGER, heap_free_count INTEGER,\n" \
     "  rss_bytes INTEGER, fds INTEGER, ctx_voluntary INTEGER,\n" \
     "  ctx_involuntary INTEGER, os_threads INTEGER,\n" \
-    "  tasks_in_flight INTEGER, tasks_queued INTEGER, tasks_total INTEGER);\n" \
+    "  tasks_in_flight INTEGER, tasks_queued INTEGER, tasks_total INTEGER,\n" \
+    "  agent_bytes INTEGER);\n" \
     "CREATE TABLE IF NOT EXISTS alloc_site(\n" \
     "  proc INTEGER NOT NULL, id INTEGER NOT NULL, stack INTEGER,\n" \
     "  function TEXT, first_ns INTEGER, PRIMARY KEY(proc, id));\n" \

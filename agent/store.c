@@ -59,8 +59,8 @@ static const char *const stmt_sql[ST_COUNT] = {
                   "lock_edges, acquisitions, contentions, tick_ns, heap_live_bytes, "
                   "heap_live_count, heap_alloc_bytes, heap_free_bytes, heap_alloc_count, "
                   "heap_free_count, rss_bytes, fds, ctx_voluntary, ctx_involuntary, os_threads, "
-                  "tasks_in_flight, tasks_queued, tasks_total) "
-                  "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                  "tasks_in_flight, tasks_queued, tasks_total, agent_bytes) "
+                  "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [ST_TASK] = "INSERT OR REPLACE INTO task(proc, id, name, queued_ns, started_ns, ended_ns, "
                 "submit_thread, run_thread, submit_stack) VALUES(?,?,?,?,?,?,?,?,?)",
     [ST_SITE] = "INSERT OR IGNORE INTO alloc_site(proc, id, stack, function, first_ns) "
@@ -722,7 +722,8 @@ int tl_store_sample(const struct tl_sample *s)
                             (int64_t)s->heap_alloc_bytes, (int64_t)s->heap_free_bytes,
                             (int64_t)s->heap_alloc_count, (int64_t)s->heap_free_count,
                             s->rss_bytes, s->fds, s->ctx_voluntary, s->ctx_involuntary,
-                            s->os_threads, s->tasks_in_flight, s->tasks_queued, s->tasks_total};
+                            s->os_threads, s->tasks_in_flight, s->tasks_queued, s->tasks_total,
+                            s->agent_bytes};
     for (int i = 0; i < (int)(sizeof more / sizeof more[0]); i++) {
         if (more[i] < 0)
             sqlite3_bind_null(st, 10 + i);

@@ -34,6 +34,7 @@ struct tl_sample {
     uint64_t heap_alloc_bytes, heap_free_bytes, heap_alloc_count, heap_free_count;
     int64_t rss_bytes, fds, ctx_voluntary, ctx_involuntary, os_threads; /* /proc/self; -1 unknown */
     int64_t tasks_in_flight, tasks_queued, tasks_total;
+    int64_t agent_bytes; /* the agent's own mappings, resident (tl_region_resident); -1 unknown */
 };
 
 /* One task's life (task API), written when it changes. Times 0 = not yet. */

@@ -6,9 +6,9 @@
  * Integers that are NULL in the database are null; addresses and offsets are
  * "0x..." strings, since JSON numbers cannot hold every 64-bit value. A
  * process is {"pid", "ppid", "exe", "exit_status", "end_reason",
- * "attach_ns", "collector"}, the last being the agent's collector thread in
- * it: {"samples" written, "busy_ns" (the ticks' sample.tick_ns summed),
- * "longest_tick_ns"}. A lock
+ * "attach_ns", "agent"}, the last being what the agent cost in it, from its
+ * samples: {"samples", "collector_ns" (their tick_ns summed),
+ * "longest_tick_ns", "max_bytes" (the largest agent_bytes)}. A lock
  * object is {"id", "kind", "addr", "name", "wait_ns", "wait_max_ns"}; the
  * wait keys came last so that no earlier key moved. "items"
  * are the finding_item rows in seq order; their "edge" and "stack" are
@@ -54,11 +54,12 @@ static void put_process(struct tl_json *j, const struct tl_process *p)
     key_int(j, "exit_status", p->exit_status);
     key_str(j, "end_reason", p->end_reason);
     key_int(j, "attach_ns", p->attach_ns);
-    tl_json_key(j, "collector");
+    tl_json_key(j, "agent");
     tl_json_begin_object(j, true);
     key_int(j, "samples", p->samples);
-    key_int(j, "busy_ns", p->collector_ns);
+    key_int(j, "collector_ns", p->collector_ns);
     key_int(j, "longest_tick_ns", p->collector_max_ns);
+    key_int(j, "max_bytes", p->agent_max_bytes);
     tl_json_end_object(j);
     tl_json_end_object(j);
 }

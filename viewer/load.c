@@ -30,9 +30,10 @@ enum query { Q_PROCS, Q_FINDINGS, Q_ITEMS, Q_EDGE, Q_THREAD, Q_LOCK, Q_FRAMES, Q
 
 static const char *const query_sql[Q_COUNT] = {
     [Q_PROCS] = "SELECT p.pid, p.ppid, p.exe, p.end_ns, p.exit_status, p.end_reason, p.start_ns,"
-                " p.attach_ns, coalesce(s.n, 0), coalesce(s.busy, 0), s.longest FROM process p"
-                " LEFT JOIN (SELECT proc, count(*) AS n, sum(tick_ns) AS busy,"
-                " max(tick_ns) AS longest FROM sample GROUP BY proc) s ON s.proc = p.id"
+                " p.attach_ns, coalesce(s.n, 0), coalesce(s.busy, 0), s.longest, s.bytes"
+                " FROM process p LEFT JOIN (SELECT proc, count(*) AS n, sum(tick_ns) AS busy,"
+                " max(tick_ns) AS longest, max(agent_bytes) AS bytes FROM sample GROUP BY proc)"
+                " s ON s.proc = p.id"
                 " ORDER BY p.id",
     [Q_FINDINGS] = "SELECT f.id, f.proc, p.pid, f.kind, f.severity, f.summary, f.t_ns,"
                    " f.resolved_ns, f.suppressed"
@@ -361,6 +362,7 @@ static int load_processes(struct loader *l, struct tl_run *run)
         p->samples = col_int(st, 8);
         p->collector_ns = col_int(st, 9);
         p->collector_max_ns = col_int(st, 10);
+        p->agent_max_bytes = col_int(st, 11);
     }
     return rc;
 }

@@ -97,10 +97,15 @@ struct tl_process {
     char *end_reason;    /* "exit", ...; may be NULL */
     int64_t start_ns;    /* or TL_NULL */
     int64_t attach_ns;   /* threadlens attach began recording; TL_NULL: from the start */
-    /* The agent's collector in it: samples written, their tick_ns summed, the longest. */
+    /*
+     * What the agent cost in it, from its samples: how many, the collector's
+     * time (their tick_ns summed), its longest tick and the agent's largest
+     * memory (agent_bytes); TL_NULL before a sample.
+     */
     int64_t samples;
     int64_t collector_ns;
-    int64_t collector_max_ns; /* TL_NULL before a sample */
+    int64_t collector_max_ns;
+    int64_t agent_max_bytes;
 };
 
 struct tl_run {

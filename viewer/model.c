@@ -159,14 +159,14 @@ static int load_samples(struct tl_db *db, struct tl_model *m)
 
     o->proc = overview_proc(m);
     o->t_ns = o->threads_live = o->threads_total = o->tasks_in_flight = TL_NULL;
-    o->heap_live = o->rss = TL_NULL;
+    o->heap_live = o->rss = o->agent_bytes = TL_NULL;
     o->acq_rate = o->cont_rate = o->collector_share = -1;
     o->collector_max_ns = TL_NULL;
     if (o->proc == TL_NULL)
         return 0;
     st = tl_db_prepare(db, "SELECT * FROM (SELECT t_ns, threads_live, threads_total,"
                            " tasks_in_flight, heap_live_bytes, rss_bytes, acquisitions,"
-                           " contentions, tick_ns FROM sample WHERE proc = ?1"
+                           " contentions, tick_ns, agent_bytes FROM sample WHERE proc = ?1"
                            " ORDER BY t_ns DESC LIMIT ?2) ORDER BY t_ns");
     if (!st)
         return -EIO;
@@ -188,7 +188,9 @@ static int load_samples(struct tl_db *db, struct tl_model *m)
         series_push(&o->tasks, t, base, as_double(o->tasks_in_flight));
         series_push(&o->heap, t, base, as_double(o->heap_live));
         series_push(&o->rss_hist, t, base, as_double(o->rss));
+        o->agent_bytes = col_int(st, 9);
         series_push(&o->ticks, t, base, as_double(tick));
+        series_push(&o->agent_mem, t, base, as_double(o->agent_bytes));
         if (tick != TL_NULL && (o->collector_max_ns == TL_NULL || tick > o->collector_max_ns))
             o->collector_max_ns = tick;
         if (prev_t != TL_NULL) {

@@ -70,8 +70,9 @@ struct tl_overview {
      */
     double collector_share;
     int64_t collector_max_ns;
+    int64_t agent_bytes;     /* the agent's own memory, latest (TL_NULL unknown) */
     struct tl_series threads, tasks, heap, rss_hist, acq, cont; /* acq/cont: per-second rates */
-    struct tl_series ticks; /* tick_ns of each sample */
+    struct tl_series ticks, agent_mem; /* tick_ns and agent_bytes of each sample */
 };
 
 enum tl_tstate {

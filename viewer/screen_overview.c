@@ -81,6 +81,11 @@ static void head(FILE *out, const struct tl_model *m, const struct tl_env *env)
         put_metric(out, env, "Lock contentions", v, &o->cont);
         collector(v, sizeof(v), o, env->utf8);
         put_metric(out, env, "Collector", v, &o->ticks);
+        if (o->agent_bytes == TL_NULL)
+            snprintf(v, sizeof(v), "-");
+        else
+            tl_fmt_bytes(v, sizeof(v), (double)o->agent_bytes);
+        put_metric(out, env, "Agent memory", v, &o->agent_mem);
     }
     fprintf(out, "Findings: %zu (%zu error, %zu warning, %zu info), newest first\n",
             m->run.findings.len, m->run.n_error, m->run.n_warning, m->run.n_info);

@@ -10,7 +10,8 @@
 # reused two collector passes after their rows are written, and the collector writes
 # between ticks when changes pile up). Before the drain passes it was 160 MB for a
 # quarter and 320 MB for the full run; without recycling, 577 MB. Also checks the full
-# run has no finding and exits 0.
+# run has no finding and exits 0, and that the agent's own count of its memory
+# (sample.agent_bytes) is there and bounded alike.
 set -uo pipefail
 threadlens=$1 top=$2 churn=$3
 limit_kb=$((96 * 1024))
@@ -48,4 +49,18 @@ python3 - "$json" <<'PY' || fail "unexpected findings: $json"
 import json, sys
 sys.exit(0 if json.loads(sys.argv[1])["findings"] == [] else 1)
 PY
+
+# The agent's own count of its memory (sample.agent_bytes): there, bounded the same way,
+# and no more than the whole difference in VmHWM (which also has SQLite's heap).
+quarter_json=$("$top" --json "$work/quarter.db") || fail "threadlens-top --json failed: $quarter_json"
+read -r quarter_own own < <(python3 - "$quarter_json" "$json" <<'PY'
+import json, sys
+print(*(json.loads(a)["processes"][0]["agent"]["max_bytes"] or 0 for a in sys.argv[1:]))
+PY
+) || fail "no agent.max_bytes"
+echo "agent_bytes at most ${quarter_own} B (250 waves), ${own} B (1000 waves)"
+[ "$own" -gt 0 ] && [ "$quarter_own" -gt 0 ] || fail "no agent_bytes in the samples"
+[ $((own / 1024)) -lt "$limit_kb" ] || fail "agent_bytes ${own} B >= ${limit_kb} kB"
+[ $(((own - quarter_own) / 1024)) -lt "$growth_limit_kb" ] ||
+    fail "agent_bytes grew from ${quarter_own} to ${own} B (limit ${growth_limit_kb} kB)"
 echo "ok: agent memory bounded, no findings"

@@ -431,6 +431,24 @@ def fmt_wait_ascii(ns):
     return f"{ns / 1e9:.2f}s"
 
 
+def fmt_bytes(v):
+    """tl_fmt_bytes(): "512 B", "12.3 KiB", ..."""
+    units, u = ["B", "KiB", "MiB", "GiB", "TiB"], 0
+    while v >= 1024 and u + 1 < len(units):
+        v /= 1024
+        u += 1
+    return f"{v:.0f} B" if u == 0 else f"{v:.1f} {units[u]}"
+
+
+def agent_memory_text(path):
+    """The overview's agent memory: the latest sample's agent_bytes."""
+    import sqlite3
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    row = con.execute("SELECT agent_bytes FROM sample ORDER BY t_ns DESC LIMIT 1").fetchone()
+    con.close()
+    return "-" if row is None or row[0] is None else fmt_bytes(row[0])
+
+
 def collector_text(path):
     """The overview's collector value, worked out again from the samples it
     keeps (the last 41): their tick_ns after the first, over the time they
@@ -452,9 +470,14 @@ def case_collector():
         expect(name != "leak_steady" or samples >= 3, f"leak_steady wrote {samples} samples")
         p = top_pane(db(name), env={"LANG": "C", "LC_ALL": "C"})
         try:
-            line = rows_with(p.wait("Collector"), "Collector")[0]
+            s = p.wait("Agent memory")
+            line = rows_with(s, "Collector")[0]
             expect(re.search(r"Collector\s+" + re.escape(want) + r"\s+[_.\-~=+*#]+", line),
                    f"{name}: collector line {line!r}, expected {want!r} and a sparkline")
+            mem = agent_memory_text(db(name))
+            line = rows_with(s, "Agent memory")[0]
+            expect(re.search(r"Agent memory\s+" + re.escape(mem) + r"\s+[_.\-~=+*#]+", line),
+                   f"{name}: agent memory line {line!r}, expected {mem!r} and a sparkline")
         finally:
             p.close()
 

@@ -131,7 +131,7 @@ def case_clean_json():
     expect_eq(doc, {
         "version": 1,
         "processes": [{"pid": 1234, "ppid": 1, "exe": "/usr/bin/clean", "exit_status": 0,
-                       "end_reason": "exit", "attach_ns": None, "collector": {"samples": 0, "busy_ns": 0, "longest_tick_ns": None}}],
+                       "end_reason": "exit", "attach_ns": None, "agent": {"samples": 0, "collector_ns": 0, "longest_tick_ns": None, "max_bytes": None}}],
         "findings": [],
         "summary": {"findings": 0, "error": 0, "warning": 0, "info": 0, "suppressed": 0},
     }, "document")
@@ -212,9 +212,9 @@ def case_abba_json():
     expect_eq(doc["version"], 1, "version")
     expect_eq(doc["processes"], [
         {"pid": 4242, "ppid": 1, "exe": ABBA, "exit_status": 0, "end_reason": "exit", "attach_ns": None,
-         "collector": {"samples": 3, "busy_ns": 3200, "longest_tick_ns": 2500}},
+         "agent": {"samples": 3, "collector_ns": 3200, "longest_tick_ns": 2500, "max_bytes": 12288}},
         {"pid": 4243, "ppid": 4242, "exe": ABBA, "exit_status": None, "end_reason": None, "attach_ns": None,
-         "collector": {"samples": 0, "busy_ns": 0, "longest_tick_ns": None}},
+         "agent": {"samples": 0, "collector_ns": 0, "longest_tick_ns": None, "max_bytes": None}},
     ], "processes")
     expect_eq([f["id"] for f in doc["findings"]], [1, 3, 2, 4], "finding order")
     expect_eq(doc["findings"][0], ABBA_LOI, "lock-order-inversion finding")
@@ -344,7 +344,7 @@ def case_dangling():
     path = make("dangling")
     doc = run_json(path, 1)
     expect_eq(doc["processes"], [{"pid": 90, "ppid": 1, "exe": None, "exit_status": None,
-                                  "end_reason": None, "attach_ns": None, "collector": {"samples": 0, "busy_ns": 0, "longest_tick_ns": None}}],
+                                  "end_reason": None, "attach_ns": None, "agent": {"samples": 0, "collector_ns": 0, "longest_tick_ns": None, "max_bytes": None}}],
               "processes")
     f = doc["findings"][0]
     expect_eq(f["threads"], [thread(77, None, None)], "threads")

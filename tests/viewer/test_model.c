@@ -49,10 +49,10 @@ static const char rows[] =
     "INSERT INTO meta VALUES('app', 'threadlens');"
     "INSERT INTO process(id, pid, ppid, exe, cmdline, start_ns, end_ns, exit_status, end_reason) VALUES(1, 100, 1, '/bin/prog', 'prog', 1000000000, NULL, NULL, NULL);"
     "INSERT INTO sample(proc, t_ns, threads_live, threads_total, acquisitions, contentions,"
-    " heap_live_bytes, rss_bytes, tasks_in_flight, tick_ns) VALUES"
-    " (1, 1000000000, 1, 1, 0, 0, 100, 4096, 0, 5000000),"
-    " (1, 2000000000, 2, 2, 100, 10, 200, 8192, 1, 30000000),"
-    " (1, 3000000000, 3, 4, 300, 10, 300, 8192, 2, 10000000);"
+    " heap_live_bytes, rss_bytes, tasks_in_flight, tick_ns, agent_bytes) VALUES"
+    " (1, 1000000000, 1, 1, 0, 0, 100, 4096, 0, 5000000, 65536),"
+    " (1, 2000000000, 2, 2, 100, 10, 200, 8192, 1, 30000000, 131072),"
+    " (1, 3000000000, 3, 4, 300, 10, 300, 8192, 2, 10000000, 98304);"
     "INSERT INTO thread VALUES(1, 1, 100, 'prog', NULL, NULL, 1000000000, NULL, NULL),"
     " (1, 2, 102, NULL, 1, 11, 1100000000, 1200000000, 'return'),"
     " (1, 3, 103, 'worker-a', 1, 11, 1100000000, NULL, NULL),"
@@ -162,7 +162,8 @@ static void test_model_overview_latest_and_rates(void **state)
 
 /*
  * The collector's 40 ms over the 2 s its samples span: 2%, its longest tick
- * 30 ms. The first sample's 5 ms were spent before the span.
+ * 30 ms. The first sample's 5 ms were spent before the span. The agent's
+ * memory is the latest sample's.
  */
 static void test_model_overview_collector(void **state)
 {
@@ -172,6 +173,9 @@ static void test_model_overview_collector(void **state)
     assert_int_equal(o->collector_max_ns, 30000000);
     assert_int_equal(o->ticks.n, 3);
     assert_true(o->ticks.v[0] == 5000000 && o->ticks.v[1] == 30000000 && o->ticks.v[2] == 10000000);
+    assert_int_equal(o->agent_bytes, 98304); /* the latest */
+    assert_int_equal(o->agent_mem.n, 3);
+    assert_true(o->agent_mem.v[0] == 65536 && o->agent_mem.v[1] == 131072);
 }
 
 static void test_model_thread_states_from_findings(void **state)
@@ -374,6 +378,7 @@ static void test_model_ended_process_main_thread_exits(void **state)
     assert_int_equal(f.m.ov.t_ns, TL_NULL); /* no sample */
     assert_true(f.m.ov.collector_share < 0);
     assert_int_equal(f.m.ov.collector_max_ns, TL_NULL);
+    assert_int_equal(f.m.ov.agent_bytes, TL_NULL);
     assert_int_equal(((struct tl_mproc *)tl_vec_at(&f.m.procs, 0))->exit_status, 3);
     tl_model_free(&f.m);
     tl_db_close(f.db);
