@@ -61,6 +61,7 @@ static int finishing;           /* under collector_lock: the last tick writes ev
 static unsigned pushes_taken;   /* collector only: tl_publish_pushes() at the last take */
 static int64_t next_tick_ns;    /* collector only: when the next full tick is due */
 static int64_t drain_ns;        /* under collector_lock: drain passes' time since the last tick */
+static int64_t collector_ns;    /* under collector_lock: the samples' tick_ns summed */
 static int stopping;            /* under collector_lock: no more ticks */
 static int finished;            /* under collector_lock: the process end was written */
 static int all_exited;          /* under collector_lock */
@@ -176,6 +177,8 @@ static void take_sample(int64_t now)
                           .locks = tl_lockmap_count(), .edges = tl_graph_edge_count(),
                           .tick_ns = last_tick_ns, .tasks_in_flight = -1, .tasks_queued = -1,
                           .tasks_total = -1, .agent_bytes = tl_region_resident()};
+    collector_ns += s.tick_ns;
+    s.collector_ns = collector_ns;
     sum_threads(&s);
     struct tl_procstat ps;
     tl_procstat_read(&ps);
@@ -755,6 +758,7 @@ void tl_collector_after_fork_child(void)
     tl_store_abandon();
     findings = NULL;
     stopping = finished = all_exited = started = finishing = 0;
+    collector_ns = 0;
     backlog = NULL;
     pending_signal = 0;
     new_deadlocks = 0;

@@ -39,6 +39,9 @@ static void fill(struct tl_metrics *m, const struct tl_process_info *proc,
     m->lock_edges = s->edges;
     m->acquisitions = (int64_t)s->acquisitions;
     m->contentions = (int64_t)s->contentions;
+    if (s->agent_bytes >= 0)
+        m->agent_bytes = s->agent_bytes;
+    m->collector_ns = s->collector_ns;
     m->findings_suppressed = 0;
     for (const struct tl_finding *f = findings; f; f = f->next_open) {
         int k = tl_metrics_kind_index(tl_finding_kind_name(f->kind));

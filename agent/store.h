@@ -35,6 +35,7 @@ struct tl_sample {
     int64_t rss_bytes, fds, ctx_voluntary, ctx_involuntary, os_threads; /* /proc/self; -1 unknown */
     int64_t tasks_in_flight, tasks_queued, tasks_total;
     int64_t agent_bytes; /* the agent's own mappings, resident (tl_region_resident); -1 unknown */
+    int64_t collector_ns; /* not a column: tick_ns summed over the samples so far */
 };
 
 /* One task's life (task API), written when it changes. Times 0 = not yet. */

@@ -41,6 +41,8 @@ struct tl_metrics {
     int64_t acquisitions;    /* lock acquisitions */
     int64_t contentions;     /* acquisitions that waited */
     int64_t lock_wait_ns;    /* ns contended acquisitions waited, all locks */
+    int64_t agent_bytes;     /* the agent's own memory (sample.agent_bytes) */
+    int64_t collector_ns;    /* the agent's collector thread's time (sample.tick_ns summed) */
     int64_t findings[TL_OM_KINDS][TL_OM_SEVERITIES]; /* not suppressed, by kind, severity */
     int64_t findings_suppressed; /* suppressed findings, any kind */
 };

@@ -56,6 +56,15 @@ def main():
                                   "ORDER BY t_ns DESC LIMIT 1"], capture_output=True,
                                  text=True).stdout.strip()
         assert created == float(threads), (created, threads)
+        # What the agent cost, as the last sample has it: its memory, its collector's time.
+        own, _ = sample(families, "threadlens_agent_bytes", "threadlens_agent_bytes")
+        spent, _ = sample(families, "threadlens_collector_seconds",
+                          "threadlens_collector_seconds_total")
+        row = subprocess.run(["sqlite3", db, "SELECT (SELECT agent_bytes FROM sample ORDER BY"
+                              " t_ns DESC LIMIT 1), (SELECT sum(tick_ns) FROM sample)"],
+                             capture_output=True, text=True).stdout.strip().split("|")
+        assert own > 0 and own == float(row[0]), (own, row)
+        assert round(spent * 1e9) == int(row[1]), (spent, row)
 
         bad = run(launcher, prog, os.path.join(tmp, "bad.db"),
                   f"metrics_path={tmp}/no/such/dir/m.prom")

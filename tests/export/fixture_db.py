@@ -69,13 +69,14 @@ WAITS = [
     (1, 1, "join", None, 4.9999995),  # 0.5 us: under the threshold
 ]
 
-# (proc, t, threads_live, heap_live_bytes, rss_bytes, tasks_in_flight, contentions, acquisitions)
+# (proc, t, threads_live, heap_live_bytes, rss_bytes, tasks_in_flight, contentions, acquisitions,
+#  tick_ns, agent_bytes)
 SAMPLES = [
-    (1, 1, 3, 1300, None, 2, 1, 50),
-    (1, 2, 4, 2000, 9_000_000, 1, 4, 120),
-    (1, 3, 3, 4096, 10_000_000, 1, 7, 150),
-    (2, 1.5, 1, 777, 2_000_000, 0, 1, 3),
-    (3, 5.5, 2, 100, 3_000_000, 0, 0, 0),
+    (1, 1, 3, 1300, None, 2, 1, 50, 0, 131072),
+    (1, 2, 4, 2000, 9_000_000, 1, 4, 120, 1_500_000, 196608),
+    (1, 3, 3, 4096, 10_000_000, 1, 7, 150, 250_000, 200704),
+    (2, 1.5, 1, 777, 2_000_000, 0, 1, 3, 0, None),
+    (3, 5.5, 2, 100, 3_000_000, 0, 0, 0, 400_000, 65536),
 ]
 
 # (proc, kind, severity, t, resolved, suppressed)
@@ -147,9 +148,10 @@ def write(path, schema_h):
                    " wait_since_ns) VALUES(?, ?, ?, ?, ?, ?)",
                    [(p, t, ns(5), k, lk, ns(since)) for p, t, k, lk, since in WAITS])
     db.executemany("INSERT INTO sample(proc, t_ns, threads_live, threads_total, heap_live_bytes,"
-                   " rss_bytes, tasks_in_flight, contentions, acquisitions)"
-                   " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   [(p, ns(t), th, th + 1, h, r, k, c, a) for p, t, th, h, r, k, c, a in SAMPLES])
+                   " rss_bytes, tasks_in_flight, contentions, acquisitions, tick_ns, agent_bytes)"
+                   " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   [(p, ns(t), th, th + 1, h, r, k, c, a, tk, ab)
+                    for p, t, th, h, r, k, c, a, tk, ab in SAMPLES])
     db.executemany("INSERT INTO finding(proc, kind, severity, summary, t_ns, resolved_ns,"
                    " suppressed) VALUES(?, ?, ?, ?, ?, ?, ?)",
                    [(p, k, sev, f"{k} \"quoted\" summary", ns(t), ns(r), sup)

@@ -356,6 +356,7 @@ SAMPLE_COLUMNS = {
     "threadlens_rss_bytes": "rss_bytes",
     "threadlens_lock_acquisitions_total": "acquisitions",
     "threadlens_lock_contentions_total": "contentions",
+    "threadlens_agent_bytes": "agent_bytes",
 }
 
 
@@ -372,6 +373,10 @@ def check_metrics_against_db(path, fams):
         wait = query(path, "SELECT coalesce(sum(wait_ns), 0) FROM lock WHERE proc = ?", proc)
         expect_eq(value(fams, "threadlens_lock_wait_seconds_total", pid), wait[0][0] / 1e9,
                   f"lock wait of pid {pid}")
+        spent = query(path, "SELECT sum(tick_ns) FROM sample WHERE proc = ?", proc)[0][0]
+        if spent is not None:
+            expect_eq(value(fams, "threadlens_collector_seconds_total", pid), spent / 1e9,
+                      f"collector time of pid {pid}")
     return procs
 
 
@@ -389,6 +394,11 @@ def case_metrics_fixture():
     expect_eq(value(fams, "threadlens_threads_live", 4242), 2.0, "pid 4242: its last image")
     expect_eq(value(fams, "threadlens_heap_live_bytes", 4243), 777.0, "the child's heap")
     expect_eq(value(fams, "threadlens_lock_wait_seconds_total", 4243), 7e-7, "700 ns")
+    expect_eq(value(fams, "threadlens_agent_bytes", 4242), 65536.0, "its last image's agent")
+    expect_eq(value(fams, "threadlens_collector_seconds_total", 4242), 4e-4, "its collector")
+    expect_eq(value(fams, "threadlens_collector_seconds_total", 4243), 0.0, "one sample, 0 ns")
+    expect(not any(lab["pid"] == "4243" for _, lab, _ in fams["threadlens_agent_bytes"]["samples"]),
+           "an unknown agent_bytes is left out")
     expect_eq(value(fams, "threadlens_findings", 4242, kind="limit-exceeded",
                     severity="error"), 1.0, "the exec'ed image's finding")
     expect_eq(value(fams, "threadlens_findings", 4242, kind="thread-leak",
