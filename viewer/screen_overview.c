@@ -28,6 +28,14 @@ static void count(char *buf, size_t len, int64_t v)
         snprintf(buf, len, "%" PRId64, v);
 }
 
+static void bytes(char *buf, size_t len, int64_t v)
+{
+    if (v == TL_NULL)
+        snprintf(buf, len, "-");
+    else
+        tl_fmt_bytes(buf, len, (double)v);
+}
+
 /*
  * The agent's collector thread: its share of the time the kept samples span
  * and its longest tick, "0.12%, max 3.4ms"; "-" before two samples.
@@ -65,15 +73,9 @@ static void head(FILE *out, const struct tl_model *m, const struct tl_env *env)
         put_metric(out, env, "Threads", v, &o->threads);
         count(v, sizeof(v), o->tasks_in_flight);
         put_metric(out, env, "Tasks in flight", v, &o->tasks);
-        if (o->heap_live == TL_NULL)
-            snprintf(v, sizeof(v), "-");
-        else
-            tl_fmt_bytes(v, sizeof(v), (double)o->heap_live);
+        bytes(v, sizeof(v), o->heap_live);
         put_metric(out, env, "Heap live", v, &o->heap);
-        if (o->rss == TL_NULL)
-            snprintf(v, sizeof(v), "-");
-        else
-            tl_fmt_bytes(v, sizeof(v), (double)o->rss);
+        bytes(v, sizeof(v), o->rss);
         put_metric(out, env, "RSS", v, &o->rss_hist);
         tl_fmt_rate(v, sizeof(v), o->acq_rate);
         put_metric(out, env, "Lock acquisitions", v, &o->acq);
@@ -81,10 +83,7 @@ static void head(FILE *out, const struct tl_model *m, const struct tl_env *env)
         put_metric(out, env, "Lock contentions", v, &o->cont);
         collector(v, sizeof(v), o, env->utf8);
         put_metric(out, env, "Collector", v, &o->ticks);
-        if (o->agent_bytes == TL_NULL)
-            snprintf(v, sizeof(v), "-");
-        else
-            tl_fmt_bytes(v, sizeof(v), (double)o->agent_bytes);
+        bytes(v, sizeof(v), o->agent_bytes);
         put_metric(out, env, "Agent memory", v, &o->agent_mem);
     }
     fprintf(out, "Findings: %zu (%zu error, %zu warning, %zu info), newest first\n",
