@@ -99,8 +99,8 @@ struct tl_process {
     int64_t attach_ns;   /* threadlens attach began recording; TL_NULL: from the start */
     /*
      * What the agent cost in it, from its samples: how many, the collector's
-     * time (their tick_ns summed), its longest tick and the agent's largest
-     * memory (agent_bytes); TL_NULL before a sample.
+     * time (their tick_ns summed; both 0 before a sample), its longest tick
+     * and the agent's largest memory (agent_bytes; both TL_NULL until known).
      */
     int64_t samples;
     int64_t collector_ns;
