@@ -13,10 +13,13 @@
  * Address -> live record. It grows from MAP_ORDER_MIN slots (addrmap.h):
  * every miss in a thread's lock cache probes it, and at its largest (2M
  * slots, 32 MB) memcached's hashed item locks ran 1.3x slower than with 32k
- * slots. Lookups are lock-free; a new key, a record installed or retired
+ * slots. Starting at 4k slots rather than 32k, memcached's 2,800 locks sit
+ * in 8k slots (128 KiB, where 512 KiB held them before): the map's lookups
+ * took 17% fewer of the server's samples in each of seven pairs of cold
+ * passes. Lookups are lock-free; a new key, a record installed or retired
  * take map_lock.
  */
-#define MAP_ORDER_MIN 15 /* 512 KiB */
+#define MAP_ORDER_MIN 12 /* 64 KiB */
 
 static struct tl_spin map_lock = TL_SPIN_INIT;
 static struct tl_growmap map;
