@@ -154,7 +154,7 @@ static int load_samples(struct tl_db *db, struct tl_model *m)
     struct tl_overview *o = &m->ov;
     sqlite3_stmt *st;
     int64_t prev_t = TL_NULL, prev_acq = TL_NULL, prev_cont = TL_NULL, base = TL_NULL;
-    int64_t first_t = TL_NULL, busy_ns = 0;
+    int64_t busy_ns = 0;
     int rc;
 
     o->proc = overview_proc(m);
@@ -200,15 +200,14 @@ static int load_samples(struct tl_db *db, struct tl_model *m)
             series_push(&o->cont, t, base, o->cont_rate < 0 ? 0 : o->cont_rate);
             /* A sample's tick_ns is the collector's time since the sample before it. */
             busy_ns += or_zero(tick);
-            first_t = first_t == TL_NULL ? prev_t : first_t;
         }
         prev_t = t;
         prev_acq = acq;
         prev_cont = cont;
     }
     sqlite3_finalize(st);
-    if (first_t != TL_NULL && prev_t > first_t)
-        o->collector_share = (double)busy_ns / (double)(prev_t - first_t);
+    if (prev_t != TL_NULL && prev_t > base) /* two samples or more: base is the first */
+        o->collector_share = (double)busy_ns / (double)(prev_t - base);
     return rc;
 }
 
