@@ -63,11 +63,7 @@ static void take_sample(sqlite3_stmt *st, struct tl_metrics *m)
     m->tasks_queued = col(st, 14);
     m->tasks_total = col(st, 15);
     m->agent_bytes = col(st, 16);
-}
-
-static void take_collector(sqlite3_stmt *st, struct tl_metrics *m)
-{
-    m->collector_ns = col(st, 0);
+    m->collector_ns = col(st, 17);
 }
 
 static void take_wait(sqlite3_stmt *st, struct tl_metrics *m)
@@ -95,10 +91,9 @@ static int read_process(struct tl_db *db, struct proc_metrics *p)
     static const char sample_sql[] =
         "SELECT t_ns, threads_live, threads_total, locks, lock_edges, acquisitions,"
         " contentions, heap_live_bytes, heap_live_count, heap_alloc_bytes, heap_free_bytes,"
-        " rss_bytes, fds, tasks_in_flight, tasks_queued, tasks_total, agent_bytes FROM sample"
+        " rss_bytes, fds, tasks_in_flight, tasks_queued, tasks_total, agent_bytes,"
+        " (SELECT sum(tick_ns) FROM sample WHERE proc = ?1) FROM sample"
         " WHERE proc = ?1 ORDER BY t_ns DESC LIMIT 1";
-    static const char collector_sql[] =
-        "SELECT sum(tick_ns) FROM sample WHERE proc = ?1";
     static const char wait_sql[] =
         "SELECT coalesce(sum(wait_ns), 0) FROM lock WHERE proc = ?1";
     static const char finding_sql[] =
@@ -109,8 +104,6 @@ static int read_process(struct tl_db *db, struct proc_metrics *p)
     p->m.findings_suppressed = 0;
     if (rc == 0)
         rc = each_row(db, wait_sql, p->proc, take_wait, &p->m);
-    if (rc == 0)
-        rc = each_row(db, collector_sql, p->proc, take_collector, &p->m);
     if (rc == 0)
         rc = each_row(db, finding_sql, p->proc, take_finding, &p->m);
     return rc;
