@@ -1,12 +1,13 @@
 /*
  * stack_cache.h - a thread's last unwinds, one per call site, each reused
- * while its frames are still on the stack. A new lock-order edge needs the frames with their stack
- * pointers, which only libgcc's unwinder gives (about 1,700 instructions a
- * frame, stack.c); a program that hashes its items over thousands of locks
- * (memcached) learns thousands of edges from a handful of call sites, one
- * unwind each. When the innermost frame is where it was the last time at
- * that call site, every outer frame is checked instead of unwound: its return address must still be in the
- * slot its call pushed it to, one load a frame.
+ * while its frames are still on the stack. A new lock-order edge needs the
+ * frames with their stack pointers, which only libgcc's unwinder gives (about
+ * 1,700 instructions a frame, stack.c); a program that hashes its items over
+ * thousands of locks (memcached) learns thousands of edges from a handful of
+ * call sites, one unwind each. When the innermost frame is where it was the
+ * last time at that call site, every outer frame is checked instead of
+ * unwound: its return address must still be in the slot its call pushed it
+ * to, one load a frame.
  *
  * What the check cannot see: a frame whose size varies between calls at the
  * same return address (alloca, a variable-length array) can put the same
