@@ -10,7 +10,12 @@
 #                          4 connections of set+get pairs): the client's time
 #                          for the load, so the ratio is the inverse of throughput;
 #                          "cold" times the server's first sight of the keys (the
-#                          agent learns thousands of lock edges), "warm" a second pass
+#                          agent learns thousands of lock edges), "warm" a second pass.
+#                          The server runs on the first half of the CPUs and the
+#                          client on the other half, as a client on another machine
+#                          would: the server's throughput on its own CPUs. The
+#                          "shared" rows let both float over every CPU, where the
+#                          client's CPU time and the server's compete
 #   true                   the fixed cost of a run (launch, database, exit report)
 #   sh: 50 x true          a shell loop of 50 fork+exec'd commands (per-process cost)
 # Tools: threadlens (`threadlens run`); ThreadSanitizer (the microbenchmarks
@@ -118,19 +123,25 @@ row() {
 tl_run=("$bin/threadlens" run --db "$work/run.db" --)
 tl() { "${tl_run[@]}" "$@"; }
 
-# memcached_load bare|tl cold|warm: starts memcached on a free port (under threadlens
-# for tl), runs the client load against it, stops it, and takes as its own
-# duration the client's milliseconds (time_ms reads it from $work/load.ms).
+# memcached_load bare|tl cold|warm pinned|shared: starts memcached on a free port
+# (under threadlens for tl), runs the client load against it, stops it, and
+# takes as its own duration the client's milliseconds (time_ms reads it from
+# $work/load.ms). pinned: the server on the first half of the CPUs, the client
+# on the rest (taskset; threadlens and its collector inherit the server's).
 memcached_load() {
     local port
     port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    local server=(memcached -t 4 -U 0 -l 127.0.0.1 -p "$port")
+    local server=(memcached -t 4 -U 0 -l 127.0.0.1 -p "$port") client=()
     [ "$(id -u)" = 0 ] && server+=(-u root) # memcached refuses root without it
     [ "$1" = tl ] && server=("${tl_run[@]}" "${server[@]}")
-    "${server[@]}" & # a binary, not the tl function: $! must be the server itself
+    if [ "$3" = pinned ]; then
+        server=(taskset -c "$server_cpus" "${server[@]}")
+        client=(taskset -c "$client_cpus")
+    fi
+    "${server[@]}" & # binaries, not the tl function: $! must be the server (or taskset, which execs it)
     local pid=$! rc=0
-    "$bin/tl-bench-memcached-load" "$port" 4 "$memcached_ops" "$([ "$2" = warm ] && echo 1 || echo 0)" \
-        > "$work/load.ms" || rc=1
+    "${client[@]}" "$bin/tl-bench-memcached-load" "$port" 4 "$memcached_ops" \
+        "$([ "$2" = warm ] && echo 1 || echo 0)" > "$work/load.ms" || rc=1
     kill -TERM $pid 2> /dev/null
     wait $pid || true # memcached exits non-zero on SIGTERM; the load's checks decide
     return $rc
@@ -163,11 +174,17 @@ if [ "${SKIP_REAL:-0}" != 1 ]; then
         row "zstd -T2 -3" threadlens "" -- zstd -T2 -3 -c "$input" ::: tl zstd -T2 -3 -c "$input"
     command -v xz > /dev/null &&
         row "xz -T2 -1" threadlens "" -- xz -T2 -1 -c "$input" ::: tl xz -T2 -1 -c "$input"
-    command -v memcached > /dev/null &&
+    if command -v memcached > /dev/null; then
+        ncpu=$(nproc)
+        server_cpus=0-$((ncpu / 2 - 1)) client_cpus=$((ncpu / 2))-$((ncpu - 1))
         for w in cold warm; do
-            row "memcached -t 4 $w" threadlens "(client's load)" -- memcached_load bare $w ::: \
-                memcached_load tl $w
+            [ "$ncpu" -ge 2 ] && command -v taskset > /dev/null &&
+                row "memcached -t 4 $w" threadlens "(server on CPUs $server_cpus)" -- \
+                    memcached_load bare $w pinned ::: memcached_load tl $w pinned
+            row "memcached shared $w" threadlens "(client on the same CPUs)" -- \
+                memcached_load bare $w shared ::: memcached_load tl $w shared
         done
+    fi
 fi
 echo "(ratio = tool median / bare median over alternating rounds; wall time, so a loaded"
 echo " machine shows in both columns and makes ratios noisy: compare with \`uptime\`;"
