@@ -4,7 +4,9 @@
 # Builds a Release tree, then times each benchmark bare and under each tool,
 # alternating (bare, tool, bare, tool, ...) so drift in machine load hits both
 # sides alike, and prints the medians and their ratio:
-#   tl-bench-lock, tl-bench-alloc, tl-bench-striped   microbenchmarks (bench/*.c)
+#   tl-bench-lock, tl-bench-alloc, tl-bench-striped   microbenchmarks (bench/*.c);
+#                          a second row gives the ns/iter each printed for its
+#                          timed loop, the per-call cost without a run's fixed cost
 #   pigz -p 2, zstd -T2, xz -T2     real threaded programs on a deterministic input
 #   memcached -t 4         a server under a client load (tl-bench-memcached-load,
 #                          4 connections of set+get pairs): the client's time
@@ -70,12 +72,12 @@ for _ in range(64 * 1024 * 1024 // 48):
 open(sys.argv[1], "wb").write(b"".join(out))
 PY
 
-# Milliseconds one run of "$@" takes (its output discarded), or those a load
-# reported in $work/load.ms; fails when the command fails.
+# Milliseconds one run of "$@" takes (its output kept in $work/last.out), or
+# those a load reported in $work/load.ms; fails when the command fails.
 time_ms() {
     rm -f "$work/load.ms"
     local t0=$EPOCHREALTIME
-    "$@" > /dev/null 2> "$work/last.err" || { echo "failed: $*: $(tail -3 "$work/last.err")" >&2; return 1; }
+    "$@" > "$work/last.out" 2> "$work/last.err" || { echo "failed: $*: $(tail -3 "$work/last.err")" >&2; return 1; }
     local t1=$EPOCHREALTIME
     if [ -s "$work/load.ms" ]; then cat "$work/load.ms"; return; fi
     python3 -c "print(round(($t1 - $t0) * 1000, 1))"
@@ -99,7 +101,14 @@ PY
 
 printf '%-22s %-12s %6s %12s %12s %8s %17s\n' benchmark tool rounds "bare ms" "tool ms" ratio "rounds' ratios"
 
+# The ns/iter a microbenchmark printed for its timed loop in its last run, if it printed one.
+per_iter() {
+    sed -n 's|.* \([0-9.]*\) ns/iter$|\1|p' "$work/last.out"
+}
+
 # row NAME TOOL NOTE -- BARE... ::: TOOL...   alternates the two commands ROUNDS times.
+# A microbenchmark's row is followed by one of the ns/iter it printed: its loop
+# alone, without the fixed cost of a run (start, database, exit).
 row() {
     local name=$1 tool=$2 note=$3
     shift 4
@@ -108,16 +117,22 @@ row() {
     for a in "$@"; do
         if [ "$a" = ":::" ]; then seen=1; elif [ $seen = 0 ]; then bare+=("$a"); else under+=("$a"); fi
     done
-    local b=() t=()
+    local b=() t=() bi=() ti=() ms
     for ((r = 0; r < rounds; r++)); do
-        b+=("$(time_ms "${bare[@]}")") || return 0
-        t+=("$(time_ms "${under[@]}")") || { printf '%-22s %-12s failed\n' "$name" "$tool"; return 0; }
+        ms=$(time_ms "${bare[@]}") || return 0
+        b+=("$ms") bi+=($(per_iter))
+        ms=$(time_ms "${under[@]}") || { printf '%-22s %-12s failed\n' "$name" "$tool"; return 0; }
+        t+=("$ms") ti+=($(per_iter))
         rm -f "$work"/run.db* "$work"/heaptrack.*
     done
     local bm tm ratio paired
     read -r bm tm ratio paired < <(summary "${b[@]}" -- "${t[@]}")
     printf '%-22s %-12s %6d %12.1f %12.1f %7.2fx %17s %s\n' "$name" "$tool" "$rounds" "$bm" "$tm" \
         "$ratio" "$paired" "$note"
+    [ ${#bi[@]} = "$rounds" ] && [ ${#ti[@]} = "$rounds" ] || return 0
+    read -r bm tm ratio paired < <(summary "${bi[@]}" -- "${ti[@]}")
+    printf '%-22s %-12s %6d %9.1f ns %9.1f ns %7.2fx %17s %s\n' "  its loop, ns/iter" "$tool" \
+        "$rounds" "$bm" "$tm" "$ratio" "$paired" "$note"
 }
 
 tl_run=("$bin/threadlens" run --db "$work/run.db" --)
@@ -189,4 +204,5 @@ fi
 echo "(ratio = tool median / bare median over alternating rounds; wall time, so a loaded"
 echo " machine shows in both columns and makes ratios noisy: compare with \`uptime\`;"
 echo " rounds' ratios = each round's tool run over the bare run just before it: their"
-echo " median, and their middle half in brackets)"
+echo " median, and their middle half in brackets; \"its loop\" = the ns/iter a"
+echo " microbenchmark printed for its timed loop, without the start and exit of a run)"
