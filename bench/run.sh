@@ -72,12 +72,17 @@ for _ in range(64 * 1024 * 1024 // 48):
 open(sys.argv[1], "wb").write(b"".join(out))
 PY
 
-# Milliseconds one run of "$@" takes (its output kept in $work/last.out), or
-# those a load reported in $work/load.ms; fails when the command fails.
+# Milliseconds one run of "$@" takes, or those a load reported in
+# $work/load.ms; fails when the command fails. Its output is discarded, or kept
+# in $work/last.out when keep_out=1 (a microbenchmark's one line: never a
+# compressor's output, whose writing would be timed too).
+keep_out=0
 time_ms() {
-    rm -f "$work/load.ms"
+    rm -f "$work/load.ms" "$work/last.out"
+    local out=/dev/null
+    if [ $keep_out = 1 ]; then out=$work/last.out; fi
     local t0=$EPOCHREALTIME
-    "$@" > "$work/last.out" 2> "$work/last.err" || { echo "failed: $*: $(tail -3 "$work/last.err")" >&2; return 1; }
+    "$@" > "$out" 2> "$work/last.err" || { echo "failed: $*: $(tail -3 "$work/last.err")" >&2; return 1; }
     local t1=$EPOCHREALTIME
     if [ -s "$work/load.ms" ]; then cat "$work/load.ms"; return; fi
     python3 -c "print(round(($t1 - $t0) * 1000, 1))"
@@ -103,7 +108,7 @@ printf '%-22s %-12s %6s %12s %12s %8s %17s\n' benchmark tool rounds "bare ms" "t
 
 # The ns/iter a microbenchmark printed for its timed loop in its last run, if it printed one.
 per_iter() {
-    sed -n 's|.* \([0-9.]*\) ns/iter$|\1|p' "$work/last.out"
+    if [ -f "$work/last.out" ]; then sed -n 's|.* \([0-9.]*\) ns/iter$|\1|p' "$work/last.out"; fi
 }
 
 # row NAME TOOL NOTE -- BARE... ::: TOOL...   alternates the two commands ROUNDS times.
@@ -118,6 +123,8 @@ row() {
         if [ "$a" = ":::" ]; then seen=1; elif [ $seen = 0 ]; then bare+=("$a"); else under+=("$a"); fi
     done
     local b=() t=() bi=() ti=() ms
+    keep_out=0
+    if [[ $name == tl-bench-* ]]; then keep_out=1; fi
     for ((r = 0; r < rounds; r++)); do
         ms=$(time_ms "${bare[@]}") || return 0
         b+=("$ms") bi+=($(per_iter))
