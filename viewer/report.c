@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "schema.h"
+#include "screen.h"
 #include "symbolize.h"
 
 #define RULE "=================="
@@ -580,6 +581,40 @@ static void put_process(FILE *out, const struct tl_process *p)
     fputc('\n', out);
 }
 
+/*
+ * What the agent cost the process, from its samples, under its line:
+ * "  agent: collector busy 264.0ms, 2.13% of the 12.40s recorded; longest tick
+ * 240.0ms; memory at most 3.0 MiB". The time the interposers add to the
+ * program's own threads is not in the database (bench/run.sh measures it).
+ * No line before the first sample; no share while the process runs, or
+ * when the clocks disagree (more collector time than time recorded).
+ */
+static void put_agent_cost(FILE *out, const struct tl_process *p)
+{
+    char buf[32];
+    int64_t from = p->attach_ns != TL_NULL ? p->attach_ns : p->start_ns;
+
+    if (p->samples <= 0)
+        return;
+    tl_fmt_wait(buf, sizeof(buf), p->collector_ns, false);
+    fprintf(out, "  agent: collector busy %s", buf);
+    if (p->end_ns != TL_NULL && from != TL_NULL && p->end_ns > from &&
+        p->collector_ns <= p->end_ns - from) {
+        tl_fmt_wait(buf, sizeof(buf), p->end_ns - from, false);
+        fprintf(out, ", %.2f%% of the %s recorded",
+                100.0 * (double)p->collector_ns / (double)(p->end_ns - from), buf);
+    }
+    if (p->collector_max_ns != TL_NULL) {
+        tl_fmt_wait(buf, sizeof(buf), p->collector_max_ns, false);
+        fprintf(out, "; longest tick %s", buf);
+    }
+    if (p->agent_max_bytes != TL_NULL) {
+        tl_fmt_bytes(buf, sizeof(buf), (double)p->agent_max_bytes);
+        fprintf(out, "; memory at most %s", buf);
+    }
+    fputc('\n', out);
+}
+
 static const char *plural(size_t n)
 {
     return n == 1 ? "" : "s";
@@ -597,8 +632,10 @@ void tl_report_finding(FILE *out, const struct tl_finding *f)
 /* Writes the whole report of run to out. Write errors stay in ferror(out). */
 void tl_report_write(FILE *out, const struct tl_run *run)
 {
-    for (size_t i = 0; i < run->processes.len; i++)
+    for (size_t i = 0; i < run->processes.len; i++) {
         put_process(out, tl_vec_at(&run->processes, i));
+        put_agent_cost(out, tl_vec_at(&run->processes, i));
+    }
     for (size_t i = 0; i < run->findings.len; i++)
         put_finding(out, tl_vec_at(&run->findings, i));
     size_t shown = 0; /* suppressed ones are listed with --show-suppressed, not counted */

@@ -61,6 +61,25 @@ static void clean(sqlite3 *db)
             "INSERT INTO thread VALUES(1, 1, 1234, 'clean', NULL, NULL, 100, 200, 'exit');");
 }
 
+/*
+ * What the agent cost, in real units: a process that ran 4 s (its collector
+ * busy 100 ms in all, 3 MiB at most), one attached to 2 s after its start,
+ * and one still running.
+ */
+static void costly(sqlite3 *db)
+{
+    schema(db, TL_SCHEMA_VERSION, TL_SCHEMA_APP);
+    sql(db,
+        "INSERT INTO process(id, pid, ppid, exe, cmdline, start_ns, end_ns, exit_status, end_reason,"
+        " attach_ns) VALUES(1, 500, 1, '/usr/bin/srv', 'srv', 1000000000, 5000000000, 0, 'exit', NULL),"
+        " (2, 501, 1, '/usr/bin/srv', 'srv', 1000000000, 5000000000, 0, 'exit', 3000000000),"
+        " (3, 502, 1, '/usr/bin/srv', 'srv', 1000000000, NULL, NULL, NULL, NULL);"
+        "INSERT INTO sample(proc, t_ns, tick_ns, agent_bytes) VALUES"
+        " (1, 2000000000, 30000000, 1048576), (1, 3000000000, 60000000, 3145728),"
+        " (1, 4000000000, 10000000, 2097152), (2, 4000000000, 5000000, 4096),"
+        " (3, 2000000000, 750, 8192);");
+}
+
 /* Two processes; findings inserted in id order, which is not severity order. */
 static void abba(sqlite3 *db)
 {
@@ -355,6 +374,7 @@ static const struct {
 } scenarios[] = {
     {"clean", clean},
     {"abba", abba},
+    {"costly", costly},
     {"noerror", noerror},
     {"escape", escape},
     {"dangling", dangling},

@@ -126,6 +126,20 @@ def case_clean_report():
     expect_eq(sorted(os.listdir(os.path.dirname(path))), ["clean.db"], "files beside the db")
 
 
+def case_agent_cost_report():
+    lines = run_report(make("costly"), 0)
+    expect_eq(lines, [
+        "process 500 /usr/bin/srv exited with status 0",
+        "  agent: collector busy 100.0ms, 2.50% of the 4.00s recorded; longest tick 60.0ms;"
+        " memory at most 3.0 MiB",
+        "process 501 /usr/bin/srv exited with status 0; recorded since attach, 2.0 s after it started",
+        "  agent: collector busy 5.0ms, 0.25% of the 2.00s recorded; longest tick 5.0ms;"
+        " memory at most 4.0 KiB",
+        "process 502 /usr/bin/srv still running",
+        "  agent: collector busy 750ns; longest tick 750ns; memory at most 8.0 KiB",
+        "threadlens: no findings", ""], "report")
+
+
 def case_clean_json():
     doc = run_json(make("clean"), 0)
     expect_eq(doc, {
@@ -235,7 +249,8 @@ def case_abba_json():
 
 def case_abba_report():
     lines = run_report(make("abba"), 1)
-    expect_eq(lines[:2], ["process 4242 /opt/demo/abba exited with status 0",
+    expect_eq(lines[:3], ["process 4242 /opt/demo/abba exited with status 0",
+                          "  agent: collector busy 3.2us; longest tick 2.5us; memory at most 12.0 KiB",
                           "process 4243 /opt/demo/abba still running"], "process lines")
     heads = [l for l in lines if l.startswith("WARNING: ")]
     expect_eq(heads, ["WARNING: threadlens: lock-order-inversion (pid=4242)",
